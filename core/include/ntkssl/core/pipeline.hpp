@@ -1,0 +1,88 @@
+// A pipeline: one TOML file, its --set overrides, and the sweep grid it spans.
+//
+// This is the only part of ntkssl that uses TOML++. It turns the file into plain structures:
+// component specs (plugin name + parameter entries with their file:line:col) and the core's own
+// sections as ntkssl::Config, validated against the core's declared parameters exactly the way
+// plugin tables are validated against theirs. See docs/pipelines.md for the schema.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ntkssl/config.hpp>
+
+namespace ntkssl::core {
+
+// One plugin table: [dataset], [[augmentation]], [architecture], [loss].
+struct ComponentSpec {
+    std::string section;  // "loss", "augmentation[2]"
+    std::string type;     // registered plugin name
+    SourceLocation where;
+    std::vector<Config::Entry> params;  // every key but `type`
+};
+
+// A stated expectation on the width-scaling of a metric ([report.expect]).
+struct Expectation {
+    std::string metric;
+    std::optional<double> slope_max, slope_min;
+    SourceLocation where;
+};
+
+// The pipeline as one sweep point sees it: every sweep value substituted.
+struct ResolvedPipeline {
+    std::string name;
+    std::int64_t seed = 0;
+    std::vector<std::filesystem::path> plugin_paths;  // absolute
+    ComponentSpec dataset;
+    std::vector<ComponentSpec> augmentations;
+    ComponentSpec architecture;
+    ComponentSpec loss;
+    Config train, measure, report;
+    std::vector<Expectation> expectations;
+};
+
+struct SweepAxis {
+    std::string key;  // dotted key, e.g. "architecture.width"
+    std::vector<Value> values;
+    SourceLocation where;
+};
+
+class Pipeline {
+public:
+    // Parses the file and applies the overrides ("key=value", value in TOML syntax or a bare
+    // string). Throws ConfigError with file:line:col on any problem.
+    static Pipeline load(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+    ~Pipeline();
+    Pipeline(Pipeline&&) noexcept;
+    Pipeline& operator=(Pipeline&&) noexcept;
+
+    const std::filesystem::path& file() const;
+    const std::vector<SweepAxis>& sweep() const;
+    std::size_t num_points() const;
+    // The sweep values of point i, one per axis, in axis order (last axis varies fastest).
+    std::vector<Value> point_values(std::size_t index) const;
+    ResolvedPipeline resolve(std::size_t index) const;
+    // The effective pipeline (after --set) as TOML text; its hash identifies a result set.
+    std::string resolved_toml() const;
+    std::string fingerprint() const;
+    // Plugin search paths of the pipeline (same for every point; sweeping them is refused).
+    std::vector<std::filesystem::path> plugin_paths() const;
+
+    // The core's declared parameters of its own sections, for docs and `describe`.
+    static std::vector<ParamSpec> pipeline_parameters();
+    static std::vector<ParamSpec> train_parameters();
+    static std::vector<ParamSpec> measure_parameters();
+    static std::vector<ParamSpec> report_parameters();
+
+private:
+    struct Impl;
+    explicit Pipeline(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ntkssl::core

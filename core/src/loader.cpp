@@ -1,0 +1,152 @@
+// The only Boost.DLL user in ntkssl.
+#include "ntkssl/core/loader.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+namespace ntkssl::core {
+
+namespace fs = std::filesystem;
+namespace dll = boost::dll;
+
+namespace {
+
+bool is_shared_library_name(const fs::path& p) {
+    const std::string name = p.filename().string();
+    // libfoo.so, or a versioned libfoo.so.1.2
+    return p.extension() == ".so" || name.find(".so.") != std::string::npos;
+}
+
+void add_path(const fs::path& p, bool must_exist, const std::string& origin, std::vector<fs::path>& out,
+              std::set<fs::path>& seen) {
+    std::error_code ec;
+    const auto status = fs::status(p, ec);
+    if (ec || !fs::exists(status)) {
+        if (must_exist)
+            throw ConfigError("plugin path '" + p.string() + "' (from " + origin + ") does not exist");
+        return;
+    }
+    auto take = [&](const fs::path& file) {
+        const fs::path canonical = fs::weakly_canonical(file);
+        if (seen.insert(canonical).second) out.push_back(canonical);
+    };
+    if (fs::is_directory(status)) {
+        std::vector<fs::path> files;
+        for (const auto& entry : fs::directory_iterator(p)) {
+            std::error_code fec;
+            // Only regular files (symlinks resolved) with the shared-library suffix.
+            if (entry.is_regular_file(fec) && is_shared_library_name(entry.path())) files.push_back(entry.path());
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) take(f);
+    } else if (fs::is_regular_file(status)) {
+        take(p);
+    } else {
+        throw ConfigError("plugin path '" + p.string() + "' (from " + origin + ") is neither a directory nor a regular file");
+    }
+}
+
+std::string quoted_or_null(const char* s) { return s ? "'" + std::string(s) + "'" : "(null)"; }
+
+}  // namespace
+
+fs::path default_plugin_directory() {
+    boost::dll::fs::error_code ec;
+    const auto exe = dll::program_location(ec);
+    if (ec) return {};
+    return fs::path(exe.string()).parent_path() / ".." / "lib" / "ntkssl" / "plugins";
+}
+
+std::vector<fs::path> discover_plugin_files(const PluginSearch& search) {
+    std::vector<fs::path> out;
+    std::set<fs::path> seen;
+    for (const auto& p : search.explicit_paths) add_path(p, true, "the pipeline or --plugin-path", out, seen);
+    if (search.use_environment) {
+        if (const char* env = std::getenv("NTKSSL_PLUGIN_PATH")) {
+            std::stringstream ss(env);
+            std::string item;
+            while (std::getline(ss, item, ':'))
+                if (!item.empty()) add_path(item, true, "NTKSSL_PLUGIN_PATH", out, seen);
+        }
+    }
+    if (search.use_default) {
+        const fs::path d = default_plugin_directory();
+        if (!d.empty()) add_path(fs::weakly_canonical(d), false, "the default plugin directory", out, seen);
+    }
+    return out;
+}
+
+void load_plugin_library(Registry& registry, const fs::path& file) {
+    const std::string path = fs::weakly_canonical(file).string();
+    if (registry.has_library(path)) return;
+
+    auto lib = std::make_shared<dll::shared_library>();
+    try {
+        lib->load(boost::dll::fs::path(path), dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+    } catch (const std::exception& e) {
+        throw PluginError("cannot load plugin library '" + path + "': " + e.what() +
+                          ". (Only ntkssl plugin libraries belong on the plugin path.)");
+    }
+    if (!lib->has(NTKSSL_PLUGIN_ENTRY_NAME)) {
+        throw PluginError("'" + path + "' is a shared library but not an ntkssl plugin: it has no entry point '" +
+                          NTKSSL_PLUGIN_ENTRY_NAME + "' (define one with NTKSSL_PLUGIN(...) from <ntkssl/plugin.hpp>)");
+    }
+    using Entry = const ntkssl_plugin_descriptor*();
+    const ntkssl_plugin_descriptor* d = lib->get<Entry>(NTKSSL_PLUGIN_ENTRY_NAME)();
+    if (!d) throw PluginError("plugin library '" + path + "': its entry point returned no descriptor");
+
+    // ABI version and size are the first two fields of every descriptor version: read them
+    // before trusting anything else.
+    if (d->abi_version != NTKSSL_ABI_VERSION) {
+        throw AbiError("plugin library '" + path + "' was built for ntkssl plugin ABI " + std::to_string(d->abi_version) +
+                       "; this ntkssl (" NTKSSL_VERSION ") speaks ABI " + std::to_string(NTKSSL_ABI_VERSION) +
+                       ". Rebuild the plugin against this ntkssl's SDK.");
+    }
+    if (d->struct_size != sizeof(ntkssl_plugin_descriptor)) {
+        throw AbiError("plugin library '" + path + "' has a descriptor of " + std::to_string(d->struct_size) +
+                       " bytes; this ntkssl expects " + std::to_string(sizeof(ntkssl_plugin_descriptor)) +
+                       " bytes for ABI " + std::to_string(NTKSSL_ABI_VERSION) + ". Rebuild the plugin against this ntkssl's SDK.");
+    }
+    if (!d->toolchain || std::strcmp(d->toolchain, NTKSSL_TOOLCHAIN_TAG) != 0) {
+        throw AbiError("plugin library '" + path + "' was built with toolchain " + quoted_or_null(d->toolchain) +
+                       "; this ntkssl was built with '" NTKSSL_TOOLCHAIN_TAG
+                       "'. Build the plugin with the same compiler ABI, standard library and xtensor version.");
+    }
+    if (!d->library_name || !*d->library_name || !d->register_plugins) {
+        throw PluginError("plugin library '" + path + "' has an incomplete descriptor (no library name or no registration callback)");
+    }
+
+    auto library = std::make_shared<Library>();
+    library->path = path;
+    library->name = d->library_name;
+    library->version = d->library_version ? d->library_version : "";
+    library->sdk_version = d->sdk_version ? d->sdk_version : "";
+    library->handle = lib;
+
+    registry.begin_library(library);
+    try {
+        d->register_plugins(static_cast<Registrar*>(&registry));
+    } catch (const Error& e) {
+        registry.end_library();
+        throw_error(e.kind(), "plugin library '" + path + "' failed to register its plugins: " + e.what());
+    } catch (const std::exception& e) {
+        registry.end_library();
+        throw PluginError("plugin library '" + path + "' failed to register its plugins: " + e.what());
+    } catch (...) {
+        registry.end_library();
+        throw PluginError("plugin library '" + path + "' failed to register its plugins: a non-standard exception was thrown");
+    }
+    registry.end_library();
+}
+
+void load_plugins(Registry& registry, const PluginSearch& search) {
+    for (const auto& f : discover_plugin_files(search)) load_plugin_library(registry, f);
+}
+
+}  // namespace ntkssl::core

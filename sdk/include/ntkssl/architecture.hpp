@@ -1,0 +1,80 @@
+// Architecture: a parametrized function f_θ : R^d → R^K.
+//
+// WHAT IT REPRESENTS: a network whose parameters θ are one flat vector of P numbers, cut into
+// named blocks (e.g. "W" of shape M×d and "V" of shape K×M). The architecture is stateless:
+// the core owns θ (and the optimizer) and passes it to every call. It is the only kind of
+// plugin that knows the parameters; losses see only embeddings, and the core does the chain
+// rule  ∂L/∂θ = Σ_views backward(θ, X_v, ∂L/∂Z_v).
+//
+// The empirical NTK of a batch is Θ(x, x')_kl = Σ_p ∂f_k(x)/∂θ_p · ∂f_l(x')/∂θ_p over the
+// trainable parameters. The core computes it generically from jacobian() in bounded chunks;
+// an architecture with structure may override ntk() with a faster exact formula.
+//
+// REQUIRES of an implementation (the contract kit checks these):
+//   - construct from (const Config&, const BuildContext&) with context.input_dim = d;
+//   - initialize() fills θ (size num_parameters()) from rng only;
+//   - forward(θ, X) is N×K for X of N×d;
+//   - backward(θ, X, G) = Σ_{n,k} G_nk ∂f_k(x_n)/∂θ, exactly (central finite differences agree
+//     to ~1e-6 relative); entries of frozen blocks are 0;
+//   - jacobian(θ, X) is (N·K)×P with row n·K + k = ∂f_k(x_n)/∂θ; columns of frozen blocks 0;
+//   - describe() tells analytic kernels what the network is.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ntkssl/export.hpp"
+#include "ntkssl/random.hpp"
+#include "ntkssl/tensor.hpp"
+
+namespace ntkssl {
+
+struct ParameterBlock {
+    std::string name;    // "W", "V", "b", "W1", ...
+    std::size_t offset;  // first index in θ
+    Shape shape;         // row-major shape of the block; size = product(shape)
+    bool trainable;      // frozen blocks get zero gradient and do not enter the NTK
+};
+
+// A self-description that analytic kernels can read.
+struct ArchitectureDescription {
+    std::string family;           // "two_layer", "mlp", ...
+    std::string activation;       // "tanh", "relu", ...
+    std::string parametrization;  // "ntk", "standard", "mean-field"
+    std::size_t input_dim = 0;
+    std::size_t output_dim = 0;
+    std::vector<std::size_t> hidden_widths;
+    bool input_scaling = true;  // pre-activations scaled by 1/√fan_in
+    bool bias = false;
+    double sigma_w = 1.0;
+    double sigma_b = 1.0;
+    std::vector<std::string> trainable;  // block names that train
+};
+
+class NTKSSL_SDK_API Architecture {
+public:
+    virtual ~Architecture();
+
+    virtual std::size_t input_dim() const = 0;
+    virtual std::size_t output_dim() const = 0;
+    virtual std::size_t num_parameters() const = 0;
+    virtual std::vector<ParameterBlock> blocks() const = 0;
+    virtual ArchitectureDescription describe() const = 0;
+
+    // θ ← a fresh draw from the initialization distribution.
+    virtual void initialize(Vector& theta, Rng& rng) const = 0;
+    // Z = f_θ(X), N×K.
+    virtual Matrix forward(const Vector& theta, const Matrix& x) const = 0;
+    // Σ_{n,k} G_nk ∂f_k(x_n)/∂θ (size P), G of shape N×K.
+    virtual Vector backward(const Vector& theta, const Matrix& x, const Matrix& grad_z) const = 0;
+    // Per-example Jacobian, (N·K)×P; row n·K + k holds ∂f_k(x_n)/∂θ.
+    virtual Matrix jacobian(const Vector& theta, const Matrix& x) const = 0;
+
+    // Optional exact fast path for the empirical NTK Θ(X1, X2), (N1·K)×(N2·K), rows and columns
+    // ordered n·K + k as in jacobian(). Return false when not provided.
+    virtual bool has_structured_ntk() const { return false; }
+    virtual Matrix structured_ntk(const Vector& theta, const Matrix& x1, const Matrix& x2) const;
+};
+
+}  // namespace ntkssl

@@ -1,0 +1,30 @@
+// Dense linear algebra for plugins, backed by the BLAS the SDK was built with (OpenBLAS).
+//
+// Plugins depend on the SDK only, so the SDK library carries the few BLAS calls that the hot
+// loops of architectures and losses need, on the boundary's own types. All matrices are
+// row-major and contiguous (an ntkssl::Matrix always is).
+#pragma once
+
+#include "ntkssl/export.hpp"
+#include "ntkssl/tensor.hpp"
+
+namespace ntkssl::linalg {
+
+enum class Op { none, transpose };
+
+// C = alpha · op(A) · op(B) + beta · C. C must already have the result's shape when beta != 0;
+// otherwise it is resized. Throws ShapeError on mismatched inner dimensions.
+NTKSSL_SDK_API void gemm(const Matrix& a, Op op_a, const Matrix& b, Op op_b, Matrix& c,
+                         double alpha = 1.0, double beta = 0.0);
+
+// Convenience: returns op(A) · op(B).
+NTKSSL_SDK_API Matrix matmul(const Matrix& a, const Matrix& b, Op op_a = Op::none,
+                             Op op_b = Op::none);
+
+// C = alpha · A · Aᵀ (op = none) or alpha · Aᵀ · A (op = transpose); both triangles filled.
+NTKSSL_SDK_API Matrix gram(const Matrix& a, Op op = Op::none, double alpha = 1.0);
+
+// Frobenius norm.
+NTKSSL_SDK_API double frobenius_norm(const Matrix& a) noexcept;
+
+}  // namespace ntkssl::linalg

@@ -1,0 +1,63 @@
+// The SDK's one BLAS user. <cblas.h> must not meet xtensor-blas in a translation unit
+// (duplicate enums), so this file talks to CBLAS directly on contiguous row-major buffers.
+#include "ntkssl/linalg.hpp"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "ntkssl/errors.hpp"
+
+namespace ntkssl::linalg {
+
+namespace {
+CBLAS_TRANSPOSE cblas_op(Op op) { return op == Op::none ? CblasNoTrans : CblasTrans; }
+std::size_t rows(const Matrix& a, Op op) { return op == Op::none ? a.shape(0) : a.shape(1); }
+std::size_t cols(const Matrix& a, Op op) { return op == Op::none ? a.shape(1) : a.shape(0); }
+}  // namespace
+
+void gemm(const Matrix& a, Op op_a, const Matrix& b, Op op_b, Matrix& c, double alpha, double beta) {
+    const std::size_t m = rows(a, op_a), k = cols(a, op_a), n = cols(b, op_b);
+    NTKSSL_CHECK(rows(b, op_b) == k, ShapeError,
+                 "gemm: inner dimensions differ: op(A) is " << m << "×" << k << ", op(B) is "
+                                                            << rows(b, op_b) << "×" << n);
+    if (beta == 0.0) {
+        if (c.shape(0) != m || c.shape(1) != n) c = Matrix::from_shape({m, n});
+    } else {
+        NTKSSL_CHECK(c.shape(0) == m && c.shape(1) == n, ShapeError,
+                     "gemm: C is " << c.shape(0) << "×" << c.shape(1) << ", expected " << m << "×" << n);
+    }
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (beta == 0.0) c.fill(0.0); else c *= beta;
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), alpha, a.data(), static_cast<int>(a.shape(1)), b.data(),
+                static_cast<int>(b.shape(1)), beta, c.data(), static_cast<int>(n));
+}
+
+Matrix matmul(const Matrix& a, const Matrix& b, Op op_a, Op op_b) {
+    Matrix c = Matrix::from_shape({rows(a, op_a), cols(b, op_b)});
+    gemm(a, op_a, b, op_b, c);
+    return c;
+}
+
+Matrix gram(const Matrix& a, Op op, double alpha) {
+    const std::size_t n = rows(a, op), k = cols(a, op);
+    Matrix c = xt::zeros<double>({n, n});
+    if (n == 0 || k == 0) return c;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, cblas_op(op), static_cast<int>(n), static_cast<int>(k), alpha,
+                a.data(), static_cast<int>(a.shape(1)), 0.0, c.data(), static_cast<int>(n));
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < i; ++j) c(i, j) = c(j, i);
+    return c;
+}
+
+double frobenius_norm(const Matrix& a) noexcept {
+    double s = 0.0;
+    for (double v : a) s += v * v;
+    return std::sqrt(s);
+}
+
+}  // namespace ntkssl::linalg

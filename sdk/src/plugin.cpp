@@ -1,0 +1,30 @@
+#include "ntkssl/plugin.hpp"
+
+#include "ntkssl/errors.hpp"
+
+namespace ntkssl {
+
+const char* to_string(PluginKind kind) noexcept {
+    switch (kind) {
+        case PluginKind::dataset: return "dataset";
+        case PluginKind::augmentation: return "augmentation";
+        case PluginKind::architecture: return "architecture";
+        case PluginKind::loss: return "loss";
+        case PluginKind::kernel: return "kernel";
+    }
+    return "?";
+}
+
+// Out-of-line destructors: the key functions that put each interface's vtable and type
+// information in the SDK library, once.
+Dataset::~Dataset() = default;
+Augmentation::~Augmentation() = default;
+Architecture::~Architecture() = default;
+Loss::~Loss() = default;
+Kernel::~Kernel() = default;
+
+Matrix Architecture::structured_ntk(const Vector&, const Matrix&, const Matrix&) const {
+    throw PluginError("this architecture has no structured NTK (has_structured_ntk() is false)");
+}
+
+}  // namespace ntkssl
