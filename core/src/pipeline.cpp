@@ -97,7 +97,12 @@ Node convert(const toml::node& n, const std::string& key) {
     if (const auto* t = n.as_table()) {
         out.kind = Node::Kind::table;
         // TOML++ keeps keys sorted; restore the file's order.
-        for (const auto& [k, child] : *t) out.items.emplace_back(std::string(k.str()), convert(child, key + "." + std::string(k.str())));
+        for (const auto& [k, child] : *t) {
+            Node c = convert(child, key + "." + std::string(k.str()));
+            // A key = value pair is located at its key: that is where a user looks.
+            if (c.kind == Node::Kind::value && k.source().path) c.where = location(k.source());
+            out.items.emplace_back(std::string(k.str()), std::move(c));
+        }
         std::stable_sort(out.items.begin(), out.items.end(), [](const auto& a, const auto& b) {
             return std::make_pair(a.second.where.line, a.second.where.column) <
                    std::make_pair(b.second.where.line, b.second.where.column);

@@ -72,13 +72,13 @@ public:
 
 }  // namespace ntkssl
 
-// NTKSSL_CHECK(condition, ShapeError, "views differ: " << a << " vs " << b);
+// NTKSSL_CHECK(condition, ntkssl::ShapeError, "views differ: " << a << " vs " << b);
 // The message is a stream expression so that numbers can be put into it without ceremony.
 #define NTKSSL_CHECK(condition, ErrorType, message_stream)          \
     do {                                                            \
         if (!(condition)) {                                         \
             std::ostringstream ntkssl_check_os_;                    \
             ntkssl_check_os_ << message_stream;                     \
-            throw ::ntkssl::ErrorType(ntkssl_check_os_.str());      \
+            throw ErrorType(ntkssl_check_os_.str());                \
         }                                                           \
     } while (false)

@@ -1,0 +1,151 @@
+// The loader against libraries built to be wrong: each refusal names the file and says why.
+#include <doctest/doctest.h>
+
+#include <ntkssl/errors.hpp>
+
+#include "ntkssl/core/loader.hpp"
+#include "test_support.hpp"
+
+using namespace ntkssl;
+using namespace ntkssl::core;
+using ntkssl::test::fixtures;
+
+namespace {
+
+// Loads exactly one fixture directory (no environment, no default directory).
+template <class E>
+std::string refusal(const std::string& fixture) {
+    Registry registry;
+    PluginSearch search{{fixtures(fixture)}, false, false};
+    try {
+        load_plugins(registry, search);
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("(wrong error kind) ") + e.what();
+    }
+    return "(no error)";
+}
+
+bool names_file(const std::string& message, const std::string& fixture) {
+    return message.find(fixtures(fixture).string()) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("the in-tree plugins load and register the four slice plugins") {
+    Registry registry;
+    load_plugins(registry, PluginSearch{{ntkssl::test::plugin_dir()}, false, false});
+    CHECK(registry.find(PluginKind::dataset, "synthetic.sphere"));
+    CHECK(registry.find(PluginKind::augmentation, "gaussian_noise"));
+    CHECK(registry.find(PluginKind::architecture, "two_layer"));
+    CHECK(registry.find(PluginKind::loss, "barlow_twins"));
+    CHECK(registry.libraries().size() == 4);
+}
+
+TEST_CASE("wrong ABI number: AbiError with both numbers and the file") {
+    const auto m = refusal<AbiError>("wrong_abi");
+    CHECK(names_file(m, "wrong_abi"));
+    CHECK(m.find("built for ntkssl plugin ABI 999") != std::string::npos);
+    CHECK(m.find("speaks ABI " + std::to_string(NTKSSL_ABI_VERSION)) != std::string::npos);
+}
+
+TEST_CASE("wrong descriptor size: AbiError with both sizes and the file") {
+    const auto m = refusal<AbiError>("wrong_size");
+    CHECK(names_file(m, "wrong_size"));
+    CHECK(m.find("descriptor of 12 bytes") != std::string::npos);
+    CHECK(m.find("expects " + std::to_string(sizeof(ntkssl_plugin_descriptor)) + " bytes") != std::string::npos);
+}
+
+TEST_CASE("wrong toolchain tag: AbiError with both tags and the file") {
+    const auto m = refusal<AbiError>("wrong_toolchain");
+    CHECK(names_file(m, "wrong_toolchain"));
+    CHECK(m.find("'gxxabi0/otherlib/xtensor0.0'") != std::string::npos);
+    CHECK(m.find(NTKSSL_TOOLCHAIN_TAG) != std::string::npos);
+}
+
+TEST_CASE("a shared library without the entry point: PluginError naming the file and the symbol") {
+    const auto m = refusal<PluginError>("no_entry");
+    CHECK(names_file(m, "no_entry"));
+    CHECK(m.find("no entry point 'ntkssl_plugin_entry'") != std::string::npos);
+}
+
+TEST_CASE("a file with the .so suffix that is not a shared library: PluginError naming the file") {
+    const auto m = refusal<PluginError>("not_a_library");
+    CHECK(names_file(m, "not_a_library"));
+    CHECK(m.find("cannot load plugin library") != std::string::npos);
+}
+
+TEST_CASE("two libraries registering the same name: PluginError naming both libraries") {
+    const auto m = refusal<PluginError>("duplicate");
+    CHECK(m.find("loss 'duplicate_loss' is registered by two libraries") != std::string::npos);
+    CHECK(m.find("libfixture_duplicate_a.so") != std::string::npos);
+    CHECK(m.find("libfixture_duplicate_b.so") != std::string::npos);
+}
+
+TEST_CASE("a registration callback that throws: PluginError naming the file and the cause") {
+    const auto m = refusal<PluginError>("throwing_registration");
+    CHECK(names_file(m, "throwing_registration"));
+    CHECK(m.find("boom in registration") != std::string::npos);
+}
+
+TEST_CASE("a factory that throws: PluginError naming plugin, library file and pipeline location") {
+    Registry registry;
+    load_plugins(registry, PluginSearch{{fixtures("throwing")}, false, false});
+    std::string m;
+    try {
+        registry.create<Loss>(PluginKind::loss, "throwing_constructor", "loss", {"p.toml", 7, 8}, {}, {});
+    } catch (const PluginError& e) {
+        m = e.what();
+    }
+    CHECK(m.find("loss 'throwing_constructor'") != std::string::npos);
+    CHECK(names_file(m, "throwing"));
+    CHECK(m.find("p.toml:7:8") != std::string::npos);
+    CHECK(m.find("boom in the constructor") != std::string::npos);
+}
+
+TEST_CASE("an exception from a plugin's method is caught at the call and wrapped with context") {
+    Registry registry;
+    load_plugins(registry, PluginSearch{{fixtures("throwing")}, false, false});
+    const auto loss = registry.create<Loss>(PluginKind::loss, "throwing_evaluate", "loss", {"p.toml", 3, 1}, {}, {});
+    std::string m;
+    try {
+        loss.call("evaluate", [](const Loss& l) { return l.evaluate({}, {}); });
+    } catch (const PluginError& e) {
+        m = e.what();
+    }
+    CHECK(m.find("loss 'throwing_evaluate'") != std::string::npos);
+    CHECK(m.find(": evaluate: boom in evaluate") != std::string::npos);
+}
+
+TEST_CASE("an unknown plugin name is a ConfigError at the pipeline location listing the registered names") {
+    Registry registry;
+    load_plugins(registry, PluginSearch{{ntkssl::test::plugin_dir()}, false, false});
+    std::string m;
+    try {
+        registry.require(PluginKind::loss, "barlow_twin", {"p.toml", 21, 8});
+    } catch (const ConfigError& e) {
+        m = e.what();
+    }
+    CHECK(m.find("p.toml:21:8: unknown loss 'barlow_twin'; registered loss plugins: barlow_twins") == 0);
+}
+
+TEST_CASE("objects keep their library loaded after the registry is gone") {
+    std::shared_ptr<Component<Loss>> kept;
+    {
+        Registry registry;
+        load_plugins(registry, PluginSearch{{ntkssl::test::plugin_dir()}, false, false});
+        kept = std::make_shared<Component<Loss>>(registry.create<Loss>(PluginKind::loss, "barlow_twins", "loss", {"p.toml", 1, 1}, {}, {}));
+    }
+    // The registry (and its handles) are destroyed; calling into the object must still work.
+    Matrix z = xt::zeros<double>({4, 3});
+    const double v = kept->call("evaluate", [&](const Loss& l) { return l.evaluate({z, z}, {}).value; });
+    CHECK(v == doctest::Approx(3.0));  // raw Barlow Twins of zero embeddings: Σ_i (1 − 0)² = K
+}
+
+TEST_CASE("discovery: explicit paths first, only shared-library files, each library once") {
+    const auto files = discover_plugin_files(PluginSearch{{ntkssl::test::plugin_dir(), ntkssl::test::plugin_dir()}, false, false});
+    CHECK(files.size() == 4);
+    for (const auto& f : files) CHECK(f.extension() == ".so");
+    CHECK_THROWS_AS(discover_plugin_files(PluginSearch{{"/nonexistent/plugins"}, false, false}), ConfigError);
+}

@@ -1,0 +1,62 @@
+// Shared helpers of the test suite: paths into the build tree, scratch directories, and
+// running the ntkssl executable as a user would.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace ntkssl::test {
+
+namespace fs = std::filesystem;
+
+inline fs::path fixtures(const std::string& name) { return fs::path(NTKSSL_TEST_FIXTURES_DIR) / name; }
+inline fs::path plugin_dir() { return NTKSSL_TEST_PLUGIN_DIR; }
+inline fs::path source_dir() { return NTKSSL_TEST_SOURCE_DIR; }
+
+// A fresh, empty directory under the build tree's test work area.
+inline fs::path scratch(const std::string& name) {
+    const fs::path p = fs::path(NTKSSL_TEST_WORK_DIR) / name;
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+}
+
+inline void write_text(const fs::path& p, const std::string& text) {
+    std::ofstream out(p);
+    out << text;
+}
+
+inline std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+struct Result {
+    int code;
+    std::string out;  // stdout and stderr together
+};
+
+// Runs `ntkssl ARGS` through the shell, capturing both streams.
+inline Result run_ntkssl(const std::string& args) {
+    const std::string cmd = std::string("'") + NTKSSL_TEST_EXE + "' " + args + " 2>&1";
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    Result r{-1, ""};
+    if (!pipe) return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(pipe);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+}  // namespace ntkssl::test
