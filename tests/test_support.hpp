@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -38,6 +39,20 @@ inline std::string read_text(const fs::path& p) {
     std::ostringstream os;
     os << in.rdbuf();
     return os.str();
+}
+
+// The message of the E that f throws; a marker string when f throws nothing or something else,
+// so that a CHECK on the message fails and shows what happened.
+template <class E>
+std::string error_message(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("(another exception) ") + e.what();
+    }
+    return "(no exception)";
 }
 
 struct Result {

@@ -15,16 +15,10 @@ namespace {
 // Loads exactly one fixture directory (no environment, no default directory).
 template <class E>
 std::string refusal(const std::string& fixture) {
-    Registry registry;
-    PluginSearch search{{fixtures(fixture)}, false, false};
-    try {
-        load_plugins(registry, search);
-    } catch (const E& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("(wrong error kind) ") + e.what();
-    }
-    return "(no error)";
+    return ntkssl::test::error_message<E>([&] {
+        Registry registry;
+        load_plugins(registry, PluginSearch{{fixtures(fixture)}, false, false});
+    });
 }
 
 bool names_file(const std::string& message, const std::string& fixture) {
@@ -92,12 +86,8 @@ TEST_CASE("a registration callback that throws: PluginError naming the file and 
 TEST_CASE("a factory that throws: PluginError naming plugin, library file and pipeline location") {
     Registry registry;
     load_plugins(registry, PluginSearch{{fixtures("throwing")}, false, false});
-    std::string m;
-    try {
-        registry.create<Loss>(PluginKind::loss, "throwing_constructor", "loss", {"p.toml", 7, 8}, {}, {});
-    } catch (const PluginError& e) {
-        m = e.what();
-    }
+    const std::string m = ntkssl::test::error_message<PluginError>(
+        [&] { registry.create<Loss>(PluginKind::loss, "throwing_constructor", "loss", {"p.toml", 7, 8}, {}, {}); });
     CHECK(m.find("loss 'throwing_constructor'") != std::string::npos);
     CHECK(names_file(m, "throwing"));
     CHECK(m.find("p.toml:7:8") != std::string::npos);
@@ -108,12 +98,8 @@ TEST_CASE("an exception from a plugin's method is caught at the call and wrapped
     Registry registry;
     load_plugins(registry, PluginSearch{{fixtures("throwing")}, false, false});
     const auto loss = registry.create<Loss>(PluginKind::loss, "throwing_evaluate", "loss", {"p.toml", 3, 1}, {}, {});
-    std::string m;
-    try {
-        loss.call("evaluate", [](const Loss& l) { return l.evaluate({}, {}); });
-    } catch (const PluginError& e) {
-        m = e.what();
-    }
+    const std::string m =
+        ntkssl::test::error_message<PluginError>([&] { loss.call("evaluate", [](const Loss& l) { return l.evaluate({}, {}); }); });
     CHECK(m.find("loss 'throwing_evaluate'") != std::string::npos);
     CHECK(m.find(": evaluate: boom in evaluate") != std::string::npos);
 }
@@ -121,12 +107,8 @@ TEST_CASE("an exception from a plugin's method is caught at the call and wrapped
 TEST_CASE("an unknown plugin name is a ConfigError at the pipeline location listing the registered names") {
     Registry registry;
     load_plugins(registry, PluginSearch{{ntkssl::test::plugin_dir()}, false, false});
-    std::string m;
-    try {
-        registry.require(PluginKind::loss, "barlow_twin", {"p.toml", 21, 8});
-    } catch (const ConfigError& e) {
-        m = e.what();
-    }
+    const std::string m =
+        ntkssl::test::error_message<ConfigError>([&] { registry.require(PluginKind::loss, "barlow_twin", {"p.toml", 21, 8}); });
     CHECK(m.find("p.toml:21:8: unknown loss 'barlow_twin'; registered loss plugins: barlow_twins") == 0);
 }
 

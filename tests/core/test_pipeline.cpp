@@ -53,14 +53,7 @@ std::filesystem::path write(const std::string& name, const std::string& text) {
     return p;
 }
 
-std::string config_error(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "(no ConfigError)";
-}
+std::string config_error(const std::function<void()>& f) { return t::error_message<ConfigError>(f); }
 
 Registry& plugins() {
     static Registry r = [] {

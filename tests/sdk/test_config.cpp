@@ -6,6 +6,8 @@
 #include <ntkssl/config.hpp>
 #include <ntkssl/errors.hpp>
 
+#include "test_support.hpp"
+
 using namespace ntkssl;
 
 namespace {
@@ -19,14 +21,7 @@ std::vector<ParamSpec> specs() {
 
 Config::Entry entry(const std::string& key, Value v, int line, int col) { return {key, std::move(v), {"p.toml", line, col}}; }
 
-std::string message_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ConfigError& e) {
-        return e.what();
-    }
-    return "(no ConfigError)";
-}
+std::string message_of(const std::function<void()>& f) { return ntkssl::test::error_message<ConfigError>(f); }
 
 }  // namespace
 
