@@ -27,14 +27,14 @@ bool names_file(const std::string& message, const std::string& fixture) {
 
 }  // namespace
 
-TEST_CASE("the in-tree plugins load and register the four slice plugins") {
+TEST_CASE("the in-tree plugins load and register the slice plugins") {
     Registry registry;
     load_plugins(registry, PluginSearch{{ntkssl::test::plugin_dir()}, false, false});
     CHECK(registry.find(PluginKind::dataset, "synthetic.sphere"));
     CHECK(registry.find(PluginKind::augmentation, "gaussian_noise"));
     CHECK(registry.find(PluginKind::architecture, "two_layer"));
     CHECK(registry.find(PluginKind::loss, "barlow_twins"));
-    CHECK(registry.libraries().size() == 4);
+    CHECK(registry.libraries().size() == discover_plugin_files(PluginSearch{{ntkssl::test::plugin_dir()}, false, false}).size());
 }
 
 TEST_CASE("wrong ABI number: AbiError with both numbers and the file") {
@@ -127,7 +127,10 @@ TEST_CASE("objects keep their library loaded after the registry is gone") {
 
 TEST_CASE("discovery: explicit paths first, only shared-library files, each library once") {
     const auto files = discover_plugin_files(PluginSearch{{ntkssl::test::plugin_dir(), ntkssl::test::plugin_dir()}, false, false});
-    CHECK(files.size() == 4);
+    std::size_t on_disk = 0;
+    for (const auto& e : std::filesystem::directory_iterator(ntkssl::test::plugin_dir())) on_disk += e.path().extension() == ".so";
+    CHECK(on_disk >= 4);
+    CHECK(files.size() == on_disk);
     for (const auto& f : files) CHECK(f.extension() == ".so");
     CHECK_THROWS_AS(discover_plugin_files(PluginSearch{{"/nonexistent/plugins"}, false, false}), ConfigError);
 }

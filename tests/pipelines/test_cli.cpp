@@ -223,3 +223,36 @@ TEST_CASE("a point whose loss turns NaN fails with the step - the other points f
     CHECK(m["points"][0]["error"].get<std::string>().find("the loss is nan") != std::string::npos);
     CHECK(m["points"][1]["status"] == "done");
 }
+
+TEST_CASE("every loss runs in the same pipeline by changing only loss.type, and describes its parameters") {
+    const auto dir = t::scratch("cli_losses");
+    std::string pipeline = kSweep;
+    // Labelled clusters so that the supervised baseline has labels; K = 3 = number of classes.
+    pipeline.replace(pipeline.find("dim = 10"), 8, "dim = 10\nclusters = 3");
+    pipeline.replace(pipeline.find("steps = 200"), 11, "steps = 40");
+    pipeline.replace(pipeline.find("[64, 128, 256, 512, 1024, 2048]"), 32, "[64, 256]");
+    t::write_text(dir / "losses.toml", pipeline);
+    for (const char* loss : {"barlow_twins", "vicreg", "simclr", "infonce_dot", "spectral_contrastive", "negative_cosine", "supervised_mse"}) {
+        CAPTURE(loss);
+        const auto out = dir / loss;
+        const auto r = t::run_ntkssl("run " + q(dir / "losses.toml") + " --out " + q(out) + " --quiet --set loss.type=" + loss);
+        INFO(r.out);
+        CHECK(r.code == 0);
+        const auto m = read_json(out / "manifest.json");
+        CHECK(m["counts"]["done"] == 2);
+        // The loss decreased from its initial value at both widths.
+        const auto rows = metrics(out / "metrics.csv");
+        CHECK(rows.at("0,64,40,8,loss") < rows.at("0,64,0,0,loss"));
+        const auto d = t::run_ntkssl(std::string("plugins describe ") + loss);
+        CHECK(d.code == 0);
+        CHECK(d.out.find("loss '" + std::string(loss) + "'") == 0);
+    }
+}
+
+TEST_CASE("validate refuses a loss that needs labels on a dataset without them, naming both") {
+    const auto dir = t::scratch("cli_labels");
+    t::write_text(dir / "p.toml", kSweep);
+    const auto r = t::run_ntkssl("validate " + q(dir / "p.toml") + " --set loss.type=supervised_mse");
+    CHECK(r.code == 2);
+    CHECK(r.out.find("loss 'supervised_mse' needs labels, but dataset 'synthetic.sphere'") != std::string::npos);
+}

@@ -22,7 +22,7 @@ step(${CMAKE_COMMAND} --build "${example_build}")
 step("${example_build}/negative_cosine_test")
 
 step("${prefix}/bin/ntkssl" plugins list --plugin-path "${example_build}")
-if(NOT step_output MATCHES "negative_cosine")
+if(NOT step_output MATCHES "my_negative_cosine")
   message(FATAL_ERROR "the installed ntkssl does not list the custom loss:\n${step_output}")
 endif()
 step("${prefix}/bin/ntkssl" run "${SOURCE_DIR}/sdk/examples/custom_loss/pipeline.toml"

@@ -4,51 +4,6 @@
 
 namespace ntkssl::plugins {
 
-namespace {
-
-struct Standardized {
-    Matrix z;           // z̃
-    Vector inv_std;     // 1/√(var + ε) per column
-};
-
-Standardized standardize(const Matrix& z, double eps) {
-    const std::size_t n = z.shape(0), k = z.shape(1);
-    Standardized s{Matrix::from_shape({n, k}), Vector::from_shape({k})};
-    for (std::size_t j = 0; j < k; ++j) {
-        double mean = 0.0;
-        for (std::size_t i = 0; i < n; ++i) mean += z(i, j);
-        mean /= static_cast<double>(n);
-        double var = 0.0;
-        for (std::size_t i = 0; i < n; ++i) var += (z(i, j) - mean) * (z(i, j) - mean);
-        var /= static_cast<double>(n);
-        NTKSSL_CHECK(var + eps > 0.0, NumericError,
-                     "barlow_twins: embedding dimension " << j << " is constant over the batch and epsilon = 0, "
-                     "so it cannot be standardized; set epsilon > 0 or standardize = false");
-        s.inv_std(j) = 1.0 / std::sqrt(var + eps);
-        for (std::size_t i = 0; i < n; ++i) s.z(i, j) = (z(i, j) - mean) * s.inv_std(j);
-    }
-    return s;
-}
-
-// Back-propagates g = ∂L/∂z̃ through the per-column standardization.
-Matrix standardize_backward(const Standardized& s, const Matrix& g) {
-    const std::size_t n = g.shape(0), k = g.shape(1);
-    Matrix out = Matrix::from_shape({n, k});
-    for (std::size_t j = 0; j < k; ++j) {
-        double mean_g = 0.0, mean_gz = 0.0;
-        for (std::size_t i = 0; i < n; ++i) {
-            mean_g += g(i, j);
-            mean_gz += g(i, j) * s.z(i, j);
-        }
-        mean_g /= static_cast<double>(n);
-        mean_gz /= static_cast<double>(n);
-        for (std::size_t i = 0; i < n; ++i) out(i, j) = (g(i, j) - mean_g - s.z(i, j) * mean_gz) * s.inv_std(j);
-    }
-    return out;
-}
-
-}  // namespace
-
 std::vector<ParamSpec> BarlowTwins::parameters() {
     return {
         ParamSpec::string("preset", "theory",
@@ -74,24 +29,16 @@ BarlowTwins::BarlowTwins(const Config& cfg)
 }
 
 LossValue BarlowTwins::evaluate(const std::vector<Matrix>& views, const Labels&) const {
-    NTKSSL_CHECK(views.size() == 2, ShapeError, "barlow_twins needs 2 views, got " << views.size());
+    ops::require_views(views, 2, "barlow_twins", standardize_ ? 2 : 1);
     const Matrix& z1 = views[0];
     const Matrix& z2 = views[1];
-    NTKSSL_CHECK(z1.shape() == z2.shape(), ShapeError,
-                 "barlow_twins: views differ in shape: " << z1.shape(0) << "×" << z1.shape(1) << " vs "
-                                                         << z2.shape(0) << "×" << z2.shape(1));
     const std::size_t n = z1.shape(0), k = z1.shape(1);
-    NTKSSL_CHECK(n >= 1 && k >= 1, ShapeError, "barlow_twins: empty embeddings (" << n << "×" << k << ")");
-    NTKSSL_CHECK(!standardize_ || n >= 2, ShapeError, "barlow_twins: standardize = true needs N >= 2 samples");
-    for (const Matrix* z : {&z1, &z2})
-        for (double v : *z)
-            NTKSSL_CHECK(std::isfinite(v), NumericError, "barlow_twins: an embedding entry is " << v);
 
     const double lambda = (preset_ == "inverse_dim" && !has_lambda_) ? 1.0 / static_cast<double>(k) : lambda_;
-    Standardized s1, s2;
+    ops::Standardized s1, s2;
     if (standardize_) {
-        s1 = standardize(z1, epsilon_);
-        s2 = standardize(z2, epsilon_);
+        s1 = ops::standardize_columns(z1, epsilon_);
+        s2 = ops::standardize_columns(z2, epsilon_);
     }
     const Matrix& a = standardize_ ? s1.z : z1;
     const Matrix& b = standardize_ ? s2.z : z2;
@@ -120,8 +67,8 @@ LossValue BarlowTwins::evaluate(const std::vector<Matrix>& views, const Labels&)
     ga *= inv_n;
     gb *= inv_n;
     if (standardize_) {
-        ga = standardize_backward(s1, ga);
-        gb = standardize_backward(s2, gb);
+        ga = ops::standardize_columns_backward(s1, ga);
+        gb = ops::standardize_columns_backward(s2, gb);
     }
     out.gradients.push_back(std::move(ga));
     out.gradients.push_back(std::move(gb));

@@ -42,5 +42,5 @@ ntkssl::LossValue NegativeCosine::evaluate(const std::vector<ntkssl::Matrix>& vi
 }  // namespace example
 
 NTKSSL_PLUGIN("example.custom_loss", "1.0.0") {
-    ntkssl::register_plugin<example::NegativeCosine>(registrar, "negative_cosine", "−mean cosine similarity of the two views");
+    ntkssl::register_plugin<example::NegativeCosine>(registrar, "my_negative_cosine", "−mean cosine similarity of the two views");
 }

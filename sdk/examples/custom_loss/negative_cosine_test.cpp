@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <ntkssl/testing/gradient_check.hpp>
+#include <ntkssl/testing/loss_contract.hpp>
 
 #include "negative_cosine.hpp"
 
@@ -18,6 +19,11 @@ TEST_CASE("negative_cosine: gradient matches central finite differences") {
     rng.fill_normal(b);
     const auto r = ntkssl::testing::check_loss_gradient(loss, {a, b}, {});
     CHECK_MESSAGE(r.max_relative_error < 1e-6, r.describe());
+}
+
+TEST_CASE("negative_cosine: satisfies the SDK's loss contract") {
+    const example::NegativeCosine loss(config());
+    ntkssl::testing::check_loss_contract(loss);
 }
 
 TEST_CASE("negative_cosine: identical views give −1, opposite views +1") {

@@ -10,6 +10,7 @@
 #include "ntkssl/kernel.hpp"
 #include "ntkssl/linalg.hpp"
 #include "ntkssl/loss.hpp"
+#include "ntkssl/ops.hpp"
 #include "ntkssl/plugin.hpp"
 #include "ntkssl/random.hpp"
 #include "ntkssl/tensor.hpp"
