@@ -18,15 +18,39 @@ Matrix take_rows(const Matrix& x, std::size_t begin, std::size_t end) {
     return out;
 }
 
+Matrix reduce_ntk(const Matrix& full, std::size_t k, NtkOutput output) {
+    const std::size_t n1 = full.shape(0) / k, n2 = full.shape(1) / k;
+    switch (output) {
+        case NtkOutput::full: return full;
+        case NtkOutput::trace: {
+            Matrix t = xt::zeros<double>({n1, n2});
+            for (std::size_t a = 0; a < n1; ++a)
+                for (std::size_t b = 0; b < n2; ++b)
+                    for (std::size_t o = 0; o < k; ++o) t(a, b) += full(a * k + o, b * k + o);
+            return t;
+        }
+        case NtkOutput::diagonal_blocks: {
+            NTKSSL_CHECK(n1 == n2, ShapeError, "diagonal NTK blocks pair the samples of X1 and X2, which need the same count");
+            Matrix d = Matrix::from_shape({n1 * k, k});
+            for (std::size_t a = 0; a < n1; ++a)
+                for (std::size_t o = 0; o < k; ++o)
+                    for (std::size_t q = 0; q < k; ++q) d(a * k + o, q) = full(a * k + o, a * k + q);
+            return d;
+        }
+    }
+    return full;
+}
+
 Matrix empirical_ntk(const Component<Architecture>& arch, const Vector& theta, const Matrix& x1, const Matrix& x2,
-                     NtkMethod method, std::size_t memory_budget_bytes) {
+                     NtkMethod method, std::size_t memory_budget_bytes, NtkOutput output) {
     const bool structured = arch.call("has_structured_ntk", [](const Architecture& a) { return a.has_structured_ntk(); });
     if (method == NtkMethod::structured && !structured) {
         throw ConfigError(arch.context() + ": measure.ntk = \"structured\" but this architecture has no structured NTK; "
                           "use \"auto\" or \"generic\"");
     }
     if (structured && method != NtkMethod::generic) {
-        return arch.call("structured_ntk", [&](const Architecture& a) { return a.structured_ntk(theta, x1, x2); });
+        return arch.call("structured_ntk",
+                         [&](const Architecture& a) { return a.structured_ntk(theta, x1, x2, output, memory_budget_bytes); });
     }
 
     const std::size_t k = arch.call("output_dim", [](const Architecture& a) { return a.output_dim(); });
@@ -56,7 +80,7 @@ Matrix empirical_ntk(const Component<Architecture>& arch, const Vector& theta, c
                 std::copy(&block(r, 0), &block(r, 0) + block.shape(1), &out(a * k + r, b * k));
         }
     }
-    return out;
+    return reduce_ntk(out, k, output);
 }
 
 }  // namespace ntkssl::core

@@ -43,14 +43,29 @@ Matrix matmul(const Matrix& a, const Matrix& b, Op op_a, Op op_b) {
     return c;
 }
 
-Matrix gram(const Matrix& a, Op op, double alpha) {
+void syrk(const Matrix& a, Op op, Matrix& c, double alpha, double beta) {
     const std::size_t n = rows(a, op), k = cols(a, op);
-    Matrix c = xt::zeros<double>({n, n});
-    if (n == 0 || k == 0) return c;
-    cblas_dsyrk(CblasRowMajor, CblasUpper, cblas_op(op), static_cast<int>(n), static_cast<int>(k), alpha,
-                a.data(), static_cast<int>(a.shape(1)), 0.0, c.data(), static_cast<int>(n));
+    NTKSSL_CHECK(c.shape(0) == n && c.shape(1) == n, ShapeError,
+                 "syrk: C is " << c.shape(0) << "×" << c.shape(1) << ", expected " << n << "×" << n);
+    if (n == 0 || k == 0) {
+        if (beta != 1.0) c *= beta;
+        return;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, cblas_op(op), static_cast<int>(n), static_cast<int>(k), alpha, a.data(),
+                static_cast<int>(a.shape(1)), beta, c.data(), static_cast<int>(n));
+}
+
+void mirror_upper(Matrix& c) noexcept {
+    const std::size_t n = c.shape(0);
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < i; ++j) c(i, j) = c(j, i);
+}
+
+Matrix gram(const Matrix& a, Op op, double alpha) {
+    const std::size_t n = rows(a, op);
+    Matrix c = xt::zeros<double>({n, n});
+    syrk(a, op, c, alpha, 0.0);
+    mirror_upper(c);
     return c;
 }
 

@@ -23,7 +23,7 @@ Architecture::~Architecture() = default;
 Loss::~Loss() = default;
 Kernel::~Kernel() = default;
 
-Matrix Architecture::structured_ntk(const Vector&, const Matrix&, const Matrix&) const {
+Matrix Architecture::structured_ntk(const Vector&, const Matrix&, const Matrix&, NtkOutput, std::size_t) const {
     throw PluginError("this architecture has no structured NTK (has_structured_ntk() is false)");
 }
 

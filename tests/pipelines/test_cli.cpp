@@ -256,3 +256,24 @@ TEST_CASE("validate refuses a loss that needs labels on a dataset without them, 
     CHECK(r.code == 2);
     CHECK(r.out.find("loss 'supervised_mse' needs labels, but dataset 'synthetic.sphere'") != std::string::npos);
 }
+
+TEST_CASE("mlp runs in a pipeline, and forcing the generic NTK path gives the structured path's measurements") {
+    const auto dir = t::scratch("cli_mlp");
+    t::write_text(dir / "p.toml", kSweep);
+    const std::string common = "run " + q(dir / "p.toml") + " --quiet --set architecture.type=mlp --set architecture.depth=2" +
+                               " --set train.steps=30 --set measure.every=10 --set 'sweep.architecture.width=[16, 32]'";
+    const auto fast = t::run_ntkssl(common + " --out " + q(dir / "structured"));
+    const auto slow = t::run_ntkssl(common + " --out " + q(dir / "generic") + " --set measure.ntk=generic");
+    INFO(fast.out << slow.out);
+    REQUIRE(fast.code == 0);
+    REQUIRE(slow.code == 0);
+    const auto a = metrics(dir / "structured" / "metrics.csv"), b = metrics(dir / "generic" / "metrics.csv");
+    REQUIRE(a.size() == b.size());
+    std::size_t compared = 0;
+    for (const auto& [key, value] : a) {
+        if (key.find("ntk_relative_change") == std::string::npos || value == 0.0) continue;
+        CHECK(b.at(key) == doctest::Approx(value).epsilon(1e-8));
+        ++compared;
+    }
+    CHECK(compared == 6);  // 2 widths × 3 measured steps after step 0
+}

@@ -52,6 +52,13 @@ struct ArchitectureDescription {
     std::vector<std::string> trainable;  // block names that train
 };
 
+// Which part of the empirical NTK Θ(X1, X2) to compute (rows and columns ordered n·K + k):
+//   full             (N1·K)×(N2·K), every output block;
+//   trace            N1×N2, Σ_k Θ(x1_n, x2_n')_kk — the trace over outputs;
+//   diagonal_blocks  (N·K)×K, the K×K blocks Θ(x1_n, x2_n) of matched pairs (N1 = N2 = N),
+//                    e.g. of each sample with itself when X1 = X2.
+enum class NtkOutput { full, trace, diagonal_blocks };
+
 class NTKSSL_SDK_API Architecture {
 public:
     virtual ~Architecture();
@@ -71,10 +78,13 @@ public:
     // Per-example Jacobian, (N·K)×P; row n·K + k holds ∂f_k(x_n)/∂θ.
     virtual Matrix jacobian(const Vector& theta, const Matrix& x) const = 0;
 
-    // Optional exact fast path for the empirical NTK Θ(X1, X2), (N1·K)×(N2·K), rows and columns
-    // ordered n·K + k as in jacobian(). Return false when not provided.
+    // Optional exact fast path for the empirical NTK Θ(X1, X2) (see NtkOutput), using at most
+    // about memory_budget_bytes of working memory beyond the result. It must equal the
+    // contraction of jacobian() rows to rounding (the contract kit checks ~1e-10).
+    // Return false from has_structured_ntk() when not provided.
     virtual bool has_structured_ntk() const { return false; }
-    virtual Matrix structured_ntk(const Vector& theta, const Matrix& x1, const Matrix& x2) const;
+    virtual Matrix structured_ntk(const Vector& theta, const Matrix& x1, const Matrix& x2, NtkOutput output,
+                                  std::size_t memory_budget_bytes) const;
 };
 
 }  // namespace ntkssl

@@ -24,6 +24,13 @@ NTKSSL_SDK_API Matrix matmul(const Matrix& a, const Matrix& b, Op op_a = Op::non
 // C = alpha · A · Aᵀ (op = none) or alpha · Aᵀ · A (op = transpose); both triangles filled.
 NTKSSL_SDK_API Matrix gram(const Matrix& a, Op op = Op::none, double alpha = 1.0);
 
+// Symmetric rank-k update of the upper triangle only: C_upper = alpha · A·Aᵀ (op = none) or
+// alpha · Aᵀ·A (op = transpose) + beta · C_upper. C must be square of the result's size. Half
+// the flops of the equivalent gemm; call mirror_upper() once when the accumulation is done.
+NTKSSL_SDK_API void syrk(const Matrix& a, Op op, Matrix& c, double alpha = 1.0, double beta = 1.0);
+// Copies the upper triangle of a square matrix into its lower triangle.
+NTKSSL_SDK_API void mirror_upper(Matrix& c) noexcept;
+
 // Frobenius norm.
 NTKSSL_SDK_API double frobenius_norm(const Matrix& a) noexcept;
 

@@ -19,7 +19,10 @@ enum class NtkMethod { automatic, generic, structured };
 NtkMethod parse_ntk_method(const std::string& name);
 
 Matrix empirical_ntk(const Component<Architecture>& arch, const Vector& theta, const Matrix& x1, const Matrix& x2,
-                     NtkMethod method, std::size_t memory_budget_bytes);
+                     NtkMethod method, std::size_t memory_budget_bytes, NtkOutput output = NtkOutput::full);
+
+// The reduction of a full (N1·K)×(N2·K) NTK to the given output (see NtkOutput).
+Matrix reduce_ntk(const Matrix& full, std::size_t k, NtkOutput output);
 
 // Rows [begin, end) of x as a new contiguous matrix.
 Matrix take_rows(const Matrix& x, std::size_t begin, std::size_t end);

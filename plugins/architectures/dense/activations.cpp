@@ -16,6 +16,7 @@ double tanh_d(double x) {
     const double t = std::tanh(x);
     return 1.0 - t * t;
 }
+double tanh_dh(double h) { return 1.0 - h * h; }
 double relu(double x) { return x > 0.0 ? x : 0.0; }
 // σ'(0) = 0 by convention (the subgradient PyTorch uses).
 double relu_d(double x) { return x > 0.0 ? 1.0 : 0.0; }
@@ -29,12 +30,13 @@ double softplus(double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std:
 double softplus_d(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double identity(double x) { return x; }
 double identity_d(double) { return 1.0; }
+double relu_dh(double h) { return h > 0.0 ? 1.0 : 0.0; }
 
 const std::vector<Activation>& table() {
     static const std::vector<Activation> t = {
-        {"tanh", tanh_, tanh_d},       {"relu", relu, relu_d},         {"erf", erf_, erf_d},
-        {"gelu", gelu, gelu_d},        {"softplus", softplus, softplus_d},
-        {"identity", identity, identity_d}};
+        {"tanh", tanh_, tanh_d, tanh_dh},  {"relu", relu, relu_d, relu_dh},        {"erf", erf_, erf_d, nullptr},
+        {"gelu", gelu, gelu_d, nullptr},   {"softplus", softplus, softplus_d, nullptr},
+        {"identity", identity, identity_d, identity_d}};
     return t;
 }
 
@@ -44,6 +46,13 @@ std::vector<std::string> activation_names() {
     std::vector<std::string> names;
     for (const auto& a : table()) names.push_back(a.name);
     return names;
+}
+
+void derivatives(const Activation& act, const double* u, const double* h, double* out, std::size_t n) {
+    if (act.derivative_from_value)
+        for (std::size_t i = 0; i < n; ++i) out[i] = act.derivative_from_value(h[i]);
+    else
+        for (std::size_t i = 0; i < n; ++i) out[i] = act.derivative(u[i]);
 }
 
 const Activation& activation(const std::string& name) {
