@@ -13,7 +13,8 @@ NTKSSL_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-dev libboost-filesystem-dev
   libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev libopenblas-dev
-  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev doctest-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev doctest-dev zlib1g-dev
+  dataset-fashion-mnist
 )
 
 ntkssl_install_packages() {

@@ -277,6 +277,10 @@ std::vector<ParamSpec> Pipeline::train_parameters() {
         ParamSpec::integer("steps", 200, "number of full-batch gradient-descent steps"),
         ParamSpec::real("learning_rate", 0.1, "step size η; the time axis is t = η·step"),
         ParamSpec::string("optimizer", "gd", "gd: full-batch gradient descent", {"gd"}),
+        ParamSpec::string("views", "fixed",
+                          "fixed: the augmented views are drawn once (the paper's finite set of pairs); "
+                          "resample: new views every step",
+                          {"fixed", "resample"}),
         ParamSpec::real("divergence_factor", 1e6,
                         "a point fails as diverged when its loss exceeds this factor times the initial loss (plus 1)"),
     };
@@ -291,9 +295,24 @@ std::vector<ParamSpec> Pipeline::measure_parameters() {
                           "auto: the architecture's structured NTK if it has one; generic: Jacobian contraction; "
                           "structured: refuse architectures without one",
                           {"auto", "generic", "structured"}),
-        ParamSpec::integer("ntk_memory_mb", 512, "memory budget of the generic NTK's Jacobian chunks, in MiB"),
+        ParamSpec::integer("ntk_memory_mb", 512, "working-memory budget of the empirical NTK (either path), in MiB"),
     };
 }
+std::vector<ParamSpec> Pipeline::dataset_common_parameters() {
+    return {
+        ParamSpec::integer("subset", 0, "use this many samples (0: all)"),
+        ParamSpec::string("subset_mode", "random",
+                          "random: a seeded random subset; stratified: as equal a share of every label as possible "
+                          "(needs labels); first: the first samples",
+                          {"random", "stratified", "first"}),
+        ParamSpec::real("holdout", 0.0, "fraction of the (subset) samples held out from training, chosen at random"),
+        ParamSpec::string("normalize", "none",
+                          "none; unit_interval: (x − min)/(max − min) over the training samples; standardize: each "
+                          "feature to mean 0, std 1 over the training samples; sphere: each sample to norm 1",
+                          {"none", "unit_interval", "standardize", "sphere"}),
+    };
+}
+
 std::vector<ParamSpec> Pipeline::report_parameters() {
     return {
         ParamSpec::string("scaling_key", "architecture.width", "swept key whose scaling summary.json fits (log-log)"),

@@ -34,7 +34,15 @@ Registry::Entry& Registry::add(PluginInfo info) {
     return e;
 }
 
-void Registry::add_dataset(PluginInfo info, Factory<Dataset> f) { add(std::move(info)).dataset = std::move(f); }
+void Registry::add_dataset(PluginInfo info, Factory<Dataset> f) {
+    // These keys belong to the core in every [dataset] table (Pipeline::dataset_common_parameters).
+    for (const auto& p : info.parameters)
+        for (const char* reserved : {"subset", "subset_mode", "holdout", "normalize", "type"})
+            if (p.name == reserved)
+                throw PluginError("dataset '" + info.name + "' declares the parameter '" + p.name +
+                                  "', which ntkssl reserves for its common dataset options (subset, subset_mode, holdout, normalize)");
+    add(std::move(info)).dataset = std::move(f);
+}
 void Registry::add_augmentation(PluginInfo info, Factory<Augmentation> f) {
     add(std::move(info)).augmentation = std::move(f);
 }

@@ -139,7 +139,7 @@ private:
     void progress_loop();
     void write_results_locked();
     json manifest_locked() const;
-    json plugins_json() const;
+    json plugins_json() const;  // computed once, in run()
     std::string label(const PointState& s) const;
 
     const Pipeline& pipeline_;
@@ -158,6 +158,7 @@ private:
     std::string started_;
     int jobs_ = 1;
     json summary_;
+    json plugins_;
 };
 
 std::string SweepRun::label(const PointState& s) const {
@@ -267,7 +268,7 @@ json SweepRun::manifest_locked() const {
               {"resolved", pipeline_.resolved_toml()}}},
             {"seed", first_.seed},
             {"sweep", axes},
-            {"plugins", plugins_json()},
+            {"plugins", plugins_},
             {"machine",
              {{"hardware_threads", std::thread::hardware_concurrency()},
               {"jobs", jobs_},
@@ -382,6 +383,7 @@ void SweepRun::progress_loop() {
 
 int SweepRun::run() {
     started_ = now_iso();
+    plugins_ = plugins_json();
     open_output();
     for (auto& s : points_)
         if (s->status != "done") queue_.push_back(s.get());

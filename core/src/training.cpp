@@ -7,6 +7,7 @@
 
 #include <ntkssl/linalg.hpp>
 
+#include "ntkssl/core/dataset_preparation.hpp"
 #include "ntkssl/core/ntk.hpp"
 
 namespace ntkssl::core {
@@ -30,27 +31,45 @@ PreparedPoint prepare_point(const ResolvedPipeline& pipeline, const Registry& re
     pt.pipeline = pipeline;
     const Rng root(static_cast<std::uint64_t>(pipeline.seed));
 
+    // The [dataset] table holds the plugin's parameters and the core's common options; check
+    // the keys against both lists at once, then give each side its own.
+    const auto& ds = pipeline.dataset;
+    const Registry::Entry& ds_entry = registry.require(PluginKind::dataset, ds.type, ds.where);
+    std::vector<ParamSpec> all_specs = ds_entry.info.parameters;
+    const auto common_specs = Pipeline::dataset_common_parameters();
+    all_specs.insert(all_specs.end(), common_specs.begin(), common_specs.end());
+    Config(ds.section, ds.where, ds.params, all_specs);  // validates; throws ConfigError
+    std::vector<Config::Entry> plugin_params, common_params;
+    for (const auto& e : ds.params) {
+        const bool common = std::any_of(common_specs.begin(), common_specs.end(), [&](const ParamSpec& p) { return p.name == e.key; });
+        (common ? common_params : plugin_params).push_back(e);
+    }
+    const Config common(ds.section, ds.where, common_params, common_specs);
+
     BuildContext ctx;
-    const auto dataset = registry.create<Dataset>(PluginKind::dataset, pipeline.dataset.type, pipeline.dataset.section,
-                                                  pipeline.dataset.where, pipeline.dataset.params, ctx);
+    const auto dataset = registry.create<Dataset>(PluginKind::dataset, ds.type, ds.section, ds.where, plugin_params, ctx);
     Rng data_rng = root.derive("dataset");
-    pt.data = dataset.call("load", [&](const Dataset& d) { return d.load(data_rng); });
-    const std::size_t n = pt.data.x.shape(0), d = pt.data.x.shape(1);
+    DatasetData loaded = dataset.call("load", [&](const Dataset& d) { return d.load(data_rng); });
     const std::string from = dataset.context();
-    NTKSSL_CHECK(n >= 1 && d >= 1, ShapeError, from << ": load() returned an empty data set (" << n << "×" << d << ")");
-    NTKSSL_CHECK(all_finite(pt.data.x), NumericError, from << ": load() returned non-finite values");
-    NTKSSL_CHECK(pt.data.labels.empty() || pt.data.labels.size() == n, ShapeError,
-                 from << ": load() returned " << pt.data.labels.size() << " labels for " << n << " samples");
-    if (pt.data.sample_shape.empty()) pt.data.sample_shape = {d};
+    NTKSSL_CHECK(loaded.x.shape(0) >= 1 && loaded.x.shape(1) >= 1, ShapeError,
+                 from << ": load() returned an empty data set (" << loaded.x.shape(0) << "×" << loaded.x.shape(1) << ")");
+    NTKSSL_CHECK(all_finite(loaded.x), NumericError, from << ": load() returned non-finite values");
+    NTKSSL_CHECK(loaded.labels.empty() || loaded.labels.size() == loaded.x.shape(0), ShapeError,
+                 from << ": load() returned " << loaded.labels.size() << " labels for " << loaded.x.shape(0) << " samples");
+    if (loaded.sample_shape.empty()) loaded.sample_shape = {loaded.x.shape(1)};
     std::size_t shape_product = 1;
-    for (auto s : pt.data.sample_shape) shape_product *= s;
-    NTKSSL_CHECK(shape_product == d, ShapeError, from << ": sample_shape has " << shape_product << " entries but samples have " << d);
+    for (auto s : loaded.sample_shape) shape_product *= s;
+    NTKSSL_CHECK(shape_product == loaded.x.shape(1), ShapeError,
+                 from << ": sample_shape has " << shape_product << " entries but samples have " << loaded.x.shape(1));
+    PreparedData prepared = prepare_dataset(std::move(loaded), common, root);
+    pt.data = std::move(prepared.train);
+    pt.heldout = std::move(prepared.heldout);
+    const std::size_t n = pt.data.x.shape(0), d = pt.data.x.shape(1);
 
     ctx.input_dim = d;
     ctx.sample_shape = pt.data.sample_shape;
-    std::vector<Component<Augmentation>> augmentations;
     for (const auto& a : pipeline.augmentations)
-        augmentations.push_back(registry.create<Augmentation>(PluginKind::augmentation, a.type, a.section, a.where, a.params, ctx));
+        pt.augmentations.push_back(registry.create<Augmentation>(PluginKind::augmentation, a.type, a.section, a.where, a.params, ctx));
 
     pt.loss = registry.create<Loss>(PluginKind::loss, pipeline.loss.type, pipeline.loss.section, pipeline.loss.where,
                                     pipeline.loss.params, ctx);
@@ -66,20 +85,8 @@ PreparedPoint prepare_point(const ResolvedPipeline& pipeline, const Registry& re
                                                     pipeline.architecture.section, pipeline.architecture.where,
                                                     pipeline.architecture.params, ctx);
 
-    // View v is the data passed through every augmentation in order, each with its own stream.
-    const Rng views_rng = root.derive("views");
-    for (std::size_t v = 0; v < num_views; ++v) {
-        Matrix x = pt.data.x;
-        for (std::size_t a = 0; a < augmentations.size(); ++a) {
-            Rng r = views_rng.derive(v).derive(a);
-            x = augmentations[a].call("apply", [&](const Augmentation& aug) { return aug.apply(x, pt.data.sample_shape, r); });
-            NTKSSL_CHECK(x.shape(0) == n && x.shape(1) == d, ShapeError,
-                         augmentations[a].context() << ": apply() changed the shape from " << n << "×" << d << " to "
-                                                    << x.shape(0) << "×" << x.shape(1));
-            NTKSSL_CHECK(all_finite(x), NumericError, augmentations[a].context() << ": apply() produced non-finite values");
-        }
-        pt.views.push_back(std::move(x));
-    }
+    pt.num_views = num_views;
+    pt.views = make_views(pt, 0);
 
     const auto probe_size = static_cast<std::size_t>(pipeline.measure.get_integer("probe_size"));
     pipeline.measure.require(probe_size <= n, "probe_size",
@@ -90,6 +97,25 @@ PreparedPoint prepare_point(const ResolvedPipeline& pipeline, const Registry& re
         pipeline.measure.require(has, "ntk", "architecture '" + pipeline.architecture.type + "' has no structured NTK");
     }
     return pt;
+}
+
+std::vector<Matrix> make_views(const PreparedPoint& pt, std::uint64_t round) {
+    const Rng views_rng = Rng(static_cast<std::uint64_t>(pt.pipeline.seed)).derive("views").derive(round);
+    const std::size_t n = pt.data.x.shape(0), d = pt.data.x.shape(1);
+    std::vector<Matrix> views;
+    for (std::size_t v = 0; v < pt.num_views; ++v) {
+        Matrix x = pt.data.x;
+        for (std::size_t a = 0; a < pt.augmentations.size(); ++a) {
+            Rng r = views_rng.derive(v).derive(a);
+            const auto& aug = pt.augmentations[a];
+            x = aug.call("apply", [&](const Augmentation& g) { return g.apply(x, pt.data.sample_shape, r); });
+            NTKSSL_CHECK(x.shape(0) == n && x.shape(1) == d, ShapeError,
+                         aug.context() << ": apply() changed the shape from " << n << "×" << d << " to " << x.shape(0) << "×" << x.shape(1));
+            NTKSSL_CHECK(all_finite(x), NumericError, aug.context() << ": apply() produced non-finite values");
+        }
+        views.push_back(std::move(x));
+    }
+    return views;
 }
 
 std::vector<MetricRecord> train_point(PreparedPoint& pt, PointProgress* progress, const std::atomic<bool>& stop) {
@@ -131,8 +157,10 @@ std::vector<MetricRecord> train_point(PreparedPoint& pt, PointProgress* progress
     const std::size_t num_views = pt.views.size();
     std::vector<Matrix> z(num_views);
 
+    const bool resample = p.train.get_string("views") == "resample";
     for (std::int64_t step = 0; step <= steps; ++step) {
         if (stop.load(std::memory_order_relaxed)) throw Interrupted{};
+        if (resample && step > 0) pt.views = make_views(pt, static_cast<std::uint64_t>(step));
         const double t = lr * static_cast<double>(step);
         for (std::size_t v = 0; v < num_views; ++v) {
             z[v] = arch.call("forward", [&](const Architecture& a) { return a.forward(theta, pt.views[v]); });

@@ -8,6 +8,7 @@
 
 #include <ntkssl/linalg.hpp>
 #include <ntkssl/testing/architecture_contract.hpp>
+#include <xtensor-blas/xlinalg.hpp>
 
 #include "ntkssl/core/ntk.hpp"
 #include "plugin_fixture.hpp"
@@ -157,6 +158,27 @@ TEST_CASE("the core's generic (Jacobian) and structured NTK paths agree to 1e-10
             CHECK(linalg::frobenius_norm(diff) <= 1e-10 * linalg::frobenius_norm(generic));
         }
     }
+}
+
+TEST_CASE("the empirical NTK's smallest eigenvalue is >= -1e-10 times its largest (LAPACK)") {
+    // Θ = J Jᵀ is PSD; rounding may leave tiny negative eigenvalues, never larger ones.
+    for (const char* type : {"two_layer", "mlp"})
+        for (const char* act : {"tanh", "relu"}) {
+            CAPTURE(type);
+            CAPTURE(act);
+            const auto arch = make({param("width", std::int64_t(24)), param("activation", std::string(act)), param("bias", true),
+                                    param("trainable", std::vector<std::string>{"W", "V", "b"})},
+                                   5, type);
+            Rng rng(8);
+            Vector theta;
+            arch.get().initialize(theta, rng);
+            const Matrix x = random_matrix(12, 5, rng);
+            const Matrix ntk = arch.get().structured_ntk(theta, x, x, NtkOutput::full, std::size_t{1} << 24);
+            const xt::xarray<double> eig = xt::linalg::eigvalsh(xt::xarray<double>(ntk));
+            const double lo = xt::amin(eig)(), hi = xt::amax(eig)();
+            CHECK(hi > 0);
+            CHECK(lo >= -1e-10 * hi);
+        }
 }
 
 namespace {

@@ -78,6 +78,9 @@ public:
     static std::vector<ParamSpec> train_parameters();
     static std::vector<ParamSpec> measure_parameters();
     static std::vector<ParamSpec> report_parameters();
+    // Options every [dataset] table takes besides its plugin's own (subset, holdout, normalize);
+    // the core applies them after load(). Dataset plugins may not declare these names.
+    static std::vector<ParamSpec> dataset_common_parameters();
 
 private:
     struct Impl;

@@ -7,8 +7,8 @@
 //   param_distance       ‖θ_step − θ_0‖₂
 //   ntk_relative_change  ‖Θ_step − Θ_0‖_F / ‖Θ_0‖_F on the probe set (first probe_size samples)
 //
-// Random streams of a point come from Rng(seed): "dataset", "views"/v/a (view v, augmentation
-// a), "init". They depend on the seed only, so points that differ only in width see the same
+// Random streams of a point come from Rng(seed): "dataset", "subset", "holdout",
+// "views"/round/v/a (view v, augmentation a), "init". They depend on the seed only, so points that differ only in width see the same
 // data and views, and results do not depend on the number of threads.
 #pragma once
 
@@ -47,14 +47,22 @@ struct PointProgress {
 // `ntkssl validate` does for each point.
 struct PreparedPoint {
     ResolvedPipeline pipeline;
-    DatasetData data;
-    std::vector<Matrix> views;
+    DatasetData data;     // the training samples (after subset, holdout, normalize)
+    DatasetData heldout;  // the held-out samples (empty x without holdout)
+    std::vector<Component<Augmentation>> augmentations;
+    std::size_t num_views = 0;
+    std::vector<Matrix> views;  // round 0 of make_views
     Component<Architecture> architecture;
     Component<Loss> loss;
     Matrix probe;
 };
 
 PreparedPoint prepare_point(const ResolvedPipeline& pipeline, const Registry& registry);
+
+// The views of a round: view v is the data through every augmentation in order, augmentation a
+// drawing from the stream "views"/round/v/a of the point's seed. Round 0 is the fixed set of
+// views; with [train] views = "resample", step s uses round s.
+std::vector<Matrix> make_views(const PreparedPoint& point, std::uint64_t round);
 
 // Trains a prepared point. Throws NumericError (with the step) on divergence, Interrupted when
 // `stop` becomes true.

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the readers' fuzz targets with clang's libFuzzer, AddressSanitizer and
+# UndefinedBehaviorSanitizer, and runs each for SECONDS (default 60) from its seed corpus.
+# A crash stops the run with the reproducer saved as fuzz/crash-<target>-*; exit status 1.
+#   ./fuzz/run.sh [SECONDS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+seconds="${1:-60}"
+need=(clang libclang-rt-14-dev zlib1g-dev libxtensor-dev xtl-dev)
+missing=()
+for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; fi
+
+out="$root/build-fuzz"
+mkdir -p "$out"
+version_header="$out/include/ntkssl/version.hpp"
+mkdir -p "$(dirname "$version_header")"
+sed -e 's/@PROJECT_VERSION@/fuzz/' -e 's/@PROJECT_VERSION_MAJOR@/0/' -e 's/@PROJECT_VERSION_MINOR@/0/' -e 's/@PROJECT_VERSION_PATCH@/0/' \
+  "$root/sdk/include/ntkssl/version.hpp.in" > "$version_header"
+flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -I"$root/sdk/include" -I"$out/include" -I"$root/plugins/datasets/files")
+for target in idx npy csv; do
+  clang++ "${flags[@]}" "$root/fuzz/${target}_fuzz.cpp" "$root/plugins/datasets/files/readers.cpp" \
+    "$root/sdk/src/errors.cpp" -lz -o "$out/${target}_fuzz"
+done
+status=0
+for target in idx npy csv; do
+  corpus="$out/corpus-$target"
+  mkdir -p "$corpus"
+  cp -n "$root/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null || true
+  echo "fuzz: $target for ${seconds}s"
+  if ! "$out/${target}_fuzz" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+        -artifact_prefix="$root/fuzz/crash-$target-" -print_final_stats=1 2>"$out/$target.log"; then
+    echo "fuzz: $target FOUND A CRASH; see $out/$target.log and fuzz/crash-$target-*" >&2
+    tail -40 "$out/$target.log" >&2
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$out/$target.log" | sed "s/^/fuzz: $target /"
+  fi
+done
+exit $status
