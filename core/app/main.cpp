@@ -26,16 +26,24 @@ namespace {
 
 std::vector<fs::path> as_paths(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
+bool g_allow_unsafe = false;  // --allow-unsafe-plugins
+
+PluginSearch search_for(const std::vector<fs::path>& paths) {
+    PluginSearch s;
+    s.explicit_paths = paths;
+    s.allow_unsafe = g_allow_unsafe;
+    return s;
+}
+
 void load_for_pipeline(Registry& registry, const Pipeline& pipeline, const std::vector<std::string>& extra) {
-    PluginSearch search;
-    search.explicit_paths = pipeline.plugin_paths();
-    for (const auto& p : as_paths(extra)) search.explicit_paths.push_back(p);
-    load_plugins(registry, search);
+    std::vector<fs::path> paths = pipeline.plugin_paths();
+    for (const auto& p : as_paths(extra)) paths.push_back(p);
+    load_plugins(registry, search_for(paths));
 }
 
 int cmd_list(const std::vector<std::string>& paths, bool as_json) {
     Registry registry;
-    load_plugins(registry, PluginSearch{as_paths(paths)});
+    load_plugins(registry, search_for(as_paths(paths)));
     if (as_json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto* e : registry.entries())
@@ -56,7 +64,7 @@ int cmd_list(const std::vector<std::string>& paths, bool as_json) {
 
 int cmd_describe(const std::vector<std::string>& paths, const std::string& name) {
     Registry registry;
-    load_plugins(registry, PluginSearch{as_paths(paths)});
+    load_plugins(registry, search_for(as_paths(paths)));
     bool found = false;
     for (const auto* e : registry.entries()) {
         if (e->info.name != name) continue;
@@ -112,6 +120,9 @@ int main(int argc, char** argv) {
     app.add_flag("--version", show_version, "print the version and exit");
     std::vector<std::string> plugin_paths;
     app.add_option("--plugin-path", plugin_paths, "extra plugin directory or library (repeatable)")->take_all();
+    bool allow_unsafe = false;
+    app.add_flag("--allow-unsafe-plugins", allow_unsafe,
+                 "load plugins even from files or directories that others can write (see docs/robustness.md)");
 
     auto* plugins = app.add_subcommand("plugins", "list or describe the plugins found on the plugin path");
     plugins->require_subcommand(1);
@@ -138,8 +149,10 @@ int main(int argc, char** argv) {
     run->add_option("--jobs", options.jobs, "points run in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
     run->add_flag("--quiet", options.quiet, "no progress lines");
     run->add_flag("--check", options.check, "exit with status 3 unless every [report.expect] verdict is pass");
-    for (auto* sub : {list, describe, validate, run})
+    for (auto* sub : {list, describe, validate, run}) {
         sub->add_option("--plugin-path", plugin_paths, "extra plugin directory or library (repeatable)");
+        sub->add_flag("--allow-unsafe-plugins", allow_unsafe, "load plugins even from paths that others can write");
+    }
 
     try {
         app.parse(argc, argv);
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : exit_usage;
     }
 
+    g_allow_unsafe = allow_unsafe;
     try {
         if (show_version) {
             std::cout << "ntkssl " << NTKSSL_VERSION << " (plugin ABI " << NTKSSL_ABI_VERSION << ", " << NTKSSL_TOOLCHAIN_TAG << ")\n";

@@ -7,6 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -55,6 +58,30 @@ void add_path(const fs::path& p, bool must_exist, const std::string& origin, std
 std::string quoted_or_null(const char* s) { return s ? "'" + std::string(s) + "'" : "(null)"; }
 
 }  // namespace
+
+void check_plugin_path_safety(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return;  // a missing path is reported by discovery
+    const char* override_hint =
+        " A plugin is code that runs with your rights. Fix it (chmod go-w, or chown to yourself), or, if you trust everyone "
+        "who can write there, pass --allow-unsafe-plugins (or set NTKSSL_ALLOW_UNSAFE_PLUGINS=1).";
+    const bool dir = S_ISDIR(st.st_mode);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    // Group write is refused unless the group is the user's own (Debian's user-private groups
+    // give every file of a user with umask 002 group write for that private group).
+    const bool group_risk = (st.st_mode & S_IWGRP) && st.st_gid != ::getegid() && st.st_gid != 0;
+    if ((st.st_mode & S_IWOTH) || group_risk) {
+        throw PluginError("refusing to load plugins from " + std::string(dir ? "directory" : "file") + " '" + path.string() +
+                          "': it is writable by " + ((st.st_mode & S_IWOTH) ? std::string("every user") : "group id " + std::to_string(st.st_gid)) +
+                          " (mode " + mode + ")." + override_hint);
+    }
+    if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+        throw PluginError("refusing to load plugins from " + std::string(dir ? "directory" : "file") + " '" + path.string() +
+                          "': it is owned by user id " + std::to_string(st.st_uid) + ", neither you (" + std::to_string(::geteuid()) +
+                          ") nor root." + override_hint);
+    }
+}
 
 fs::path default_plugin_directory() {
     boost::dll::fs::error_code ec;
@@ -146,7 +173,15 @@ void load_plugin_library(Registry& registry, const fs::path& file) {
 }
 
 void load_plugins(Registry& registry, const PluginSearch& search) {
-    for (const auto& f : discover_plugin_files(search)) load_plugin_library(registry, f);
+    const char* env = std::getenv("NTKSSL_ALLOW_UNSAFE_PLUGINS");
+    const bool allow_unsafe = search.allow_unsafe || (env && std::string(env) == "1");
+    for (const auto& f : discover_plugin_files(search)) {
+        if (!allow_unsafe) {
+            check_plugin_path_safety(f.parent_path());
+            check_plugin_path_safety(f);
+        }
+        load_plugin_library(registry, f);
+    }
 }
 
 }  // namespace ntkssl::core

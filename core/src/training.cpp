@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
 #include <set>
 #include <sstream>
 
@@ -13,6 +16,25 @@
 namespace ntkssl::core {
 
 namespace {
+
+// Memory the machine offers: NTKSSL_MEMORY_LIMIT_MB when set (shared machines, tests), else
+// MemAvailable of /proc/meminfo; 0 when unknown (then nothing is refused).
+std::uint64_t available_memory_bytes() {
+    if (const char* env = std::getenv("NTKSSL_MEMORY_LIMIT_MB")) return std::strtoull(env, nullptr, 10) << 20;
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    std::uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib << 10;
+    return 0;
+}
+
+std::string mib(double bytes) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(bytes < (1 << 20) ? 2 : 0) << bytes / (1 << 20) << " MiB";
+    return os.str();
+}
 
 bool all_finite(const Matrix& m) {
     return std::all_of(m.begin(), m.end(), [](double v) { return std::isfinite(v); });
@@ -86,6 +108,32 @@ PreparedPoint prepare_point(const ResolvedPipeline& pipeline, const Registry& re
                                                     pipeline.architecture.params, ctx);
 
     pt.num_views = num_views;
+
+    // Refuse, with the estimate, a point that cannot fit, instead of dying halfway through it:
+    // θ, θ_0, the gradient and an update temporary (4P); the data and its views; a forward and
+    // backward pass over every view (≈ 4 activation matrices per hidden layer); two probe NTKs
+    // (Θ_0 and Θ_t) and the NTK's working budget.
+    {
+        const ArchitectureDescription desc = pt.architecture.call("describe", [](const Architecture& a) { return a.describe(); });
+        const double params = static_cast<double>(pt.architecture.call("num_parameters", [](const Architecture& a) { return a.num_parameters(); }));
+        const double k = static_cast<double>(pt.architecture.call("output_dim", [](const Architecture& a) { return a.output_dim(); }));
+        double units = 0;
+        for (auto w : desc.hidden_widths) units += static_cast<double>(w);
+        const double samples = static_cast<double>(n), probe = static_cast<double>(pipeline.measure.get_integer("probe_size"));
+        const double theta = 4 * params * 8, data = (1 + static_cast<double>(num_views)) * samples * static_cast<double>(d) * 8,
+                     passes = static_cast<double>(num_views) * 4 * samples * units * 8;
+        const auto metrics = pipeline.measure.get_string_list("metrics");
+        const bool ntk = std::find(metrics.begin(), metrics.end(), "ntk_relative_change") != metrics.end();
+        const double ntks = ntk ? 2 * (probe * k) * (probe * k) * 8 + static_cast<double>(pipeline.measure.get_integer("ntk_memory_mb") << 20) : 0.0;
+        const double total = theta + data + passes + ntks;
+        const std::uint64_t available = available_memory_bytes();
+        if (available > 0 && total > static_cast<double>(available)) {
+            throw ConfigError(pipeline.architecture.where.str() + ": this point needs about " + mib(total) + " (parameters " + mib(theta) +
+                              ", data and views " + mib(data) + ", activations " + mib(passes) + ", NTK on the probe " + mib(ntks) +
+                              ") but " + mib(static_cast<double>(available)) +
+                              " are available; reduce the width, the dataset, measure.probe_size or measure.ntk_memory_mb");
+        }
+    }
     pt.views = make_views(pt, 0);
 
     const auto probe_size = static_cast<std::size_t>(pipeline.measure.get_integer("probe_size"));

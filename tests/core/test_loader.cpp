@@ -3,6 +3,11 @@
 
 #include <ntkssl/errors.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include "ntkssl/core/loader.hpp"
 #include "test_support.hpp"
 
@@ -133,4 +138,60 @@ TEST_CASE("discovery: explicit paths first, only shared-library files, each libr
     CHECK(files.size() == on_disk);
     for (const auto& f : files) CHECK(f.extension() == ".so");
     CHECK_THROWS_AS(discover_plugin_files(PluginSearch{{"/nonexistent/plugins"}, false, false}), ConfigError);
+}
+
+namespace {
+
+// A copy of an in-tree plugin in a scratch directory whose permissions a test sets.
+std::filesystem::path copied_plugin(const std::string& name) {
+    const auto dir = ntkssl::test::scratch(name);
+    const auto file = dir / "libntkssl_loss_barlow_twins.so";
+    std::filesystem::copy_file(ntkssl::test::plugin_dir() / "libntkssl_loss_barlow_twins.so", file);
+    ::chmod(dir.c_str(), 0755);
+    ::chmod(file.c_str(), 0644);
+    return file;
+}
+
+std::string safety_refusal(const std::filesystem::path& dir, bool allow = false) {
+    return ntkssl::test::error_message<PluginError>([&] {
+        Registry registry;
+        PluginSearch search{{dir}, false, false};
+        search.allow_unsafe = allow;
+        load_plugins(registry, search);
+    });
+}
+
+}  // namespace
+
+TEST_CASE("plugin path safety: world-writable directories and files are refused, with the reason and the override") {
+    const auto file = copied_plugin("unsafe_world");
+    const auto dir = file.parent_path();
+    CHECK(safety_refusal(dir) == "(no exception)");  // 0755 / 0644, owned by us: fine
+    ::chmod(dir.c_str(), 0777);
+    auto m = safety_refusal(dir);
+    CHECK(m.find("refusing to load plugins from directory '" + dir.string() + "': it is writable by every user (mode 0777)") == 0);
+    CHECK(m.find("--allow-unsafe-plugins") != std::string::npos);
+    CHECK(safety_refusal(dir, true) == "(no exception)");  // the explicit override
+    ::chmod(dir.c_str(), 0755);
+    ::chmod(file.c_str(), 0666);
+    m = safety_refusal(dir);
+    CHECK(m.find("refusing to load plugins from file '" + file.string() + "': it is writable by every user (mode 0666)") == 0);
+    ::setenv("NTKSSL_ALLOW_UNSAFE_PLUGINS", "1", 1);
+    CHECK(safety_refusal(dir) == "(no exception)");
+    ::unsetenv("NTKSSL_ALLOW_UNSAFE_PLUGINS");
+}
+
+TEST_CASE("plugin path safety: a library owned by another user, or writable by another group, is refused") {
+    if (::geteuid() != 0) {
+        MESSAGE("skipped: changing a file's owner needs root");
+        return;
+    }
+    const auto file = copied_plugin("unsafe_owner");
+    REQUIRE(::chown(file.c_str(), 65534, 65534) == 0);
+    auto m = safety_refusal(file.parent_path());
+    CHECK(m.find("'" + file.string() + "': it is owned by user id 65534, neither you (0) nor root") != std::string::npos);
+    REQUIRE(::chown(file.c_str(), 0, 65534) == 0);
+    ::chmod(file.c_str(), 0664);
+    m = safety_refusal(file.parent_path());
+    CHECK(m.find("it is writable by group id 65534 (mode 0664)") != std::string::npos);
 }
