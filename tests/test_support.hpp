@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -53,6 +54,47 @@ std::string error_message(const std::function<void()>& f) {
         return std::string("(another exception) ") + e.what();
     }
     return "(no exception)";
+}
+
+// A small sweep (6 widths × 1 seed, a few seconds on one thread) that CLI and fault tests share.
+inline const char* kSmallSweep = R"([dataset]
+type = "synthetic.sphere"
+n = 24
+dim = 10
+
+[[augmentation]]
+type = "gaussian_noise"
+sigma = 0.1
+
+[architecture]
+type = "two_layer"
+
+[loss]
+type = "barlow_twins"
+
+[train]
+steps = 200
+learning_rate = 0.2
+
+[measure]
+every = 50
+probe_size = 8
+
+[sweep]
+"architecture.width" = [64, 128, 256, 512, 1024, 2048]
+)";
+
+// metrics.csv as (row without its value → value), for comparing runs numerically.
+inline std::map<std::string, double> read_metrics(const fs::path& csv) {
+    std::map<std::string, double> out;
+    std::istringstream in(read_text(csv));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+        const auto cut = line.rfind(',');
+        out[line.substr(0, cut)] = std::stod(line.substr(cut + 1));
+    }
+    return out;
 }
 
 struct Result {

@@ -26,45 +26,7 @@ const fs::path quickstart = t::source_dir() / "pipelines" / "quickstart.toml";
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 // A sweep of 6 widths × 1 seed that takes a few seconds on one thread.
-const char* kSweep = R"([dataset]
-type = "synthetic.sphere"
-n = 24
-dim = 10
 
-[[augmentation]]
-type = "gaussian_noise"
-sigma = 0.1
-
-[architecture]
-type = "two_layer"
-
-[loss]
-type = "barlow_twins"
-
-[train]
-steps = 200
-learning_rate = 0.2
-
-[measure]
-every = 50
-probe_size = 8
-
-[sweep]
-"architecture.width" = [64, 128, 256, 512, 1024, 2048]
-)";
-
-// metrics.csv as (row key → value), for comparing runs numerically.
-std::map<std::string, double> metrics(const fs::path& csv) {
-    std::map<std::string, double> out;
-    std::istringstream in(t::read_text(csv));
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-        const auto cut = line.rfind(',');
-        out[line.substr(0, cut)] = std::stod(line.substr(cut + 1));
-    }
-    return out;
-}
 
 json read_json(const fs::path& p) { return json::parse(t::read_text(p)); }
 
@@ -100,11 +62,11 @@ TEST_CASE("validate: the quickstart is valid - a malformed file exits 2 with fil
     r = t::run_ntkssl("validate " + q(dir / "bad.toml"));
     CHECK(r.code == 2);
     CHECK(r.out.find((dir / "bad.toml").string() + ":3:") != std::string::npos);
-    t::write_text(dir / "typo.toml", std::string(kSweep) + "\n[report]\nscalling_key = \"x\"\n");
+    t::write_text(dir / "typo.toml", std::string(t::kSmallSweep) + "\n[report]\nscalling_key = \"x\"\n");
     r = t::run_ntkssl("validate " + q(dir / "typo.toml"));
     CHECK(r.code == 2);
     CHECK(r.out.find("typo.toml:28:1: unknown key 'scalling_key' in [report]") != std::string::npos);
-    t::write_text(dir / "ok.toml", kSweep);
+    t::write_text(dir / "ok.toml", t::kSmallSweep);
     r = t::run_ntkssl("validate " + q(dir / "ok.toml") + " --set loss.type=barlow");
     CHECK(r.code == 2);
     CHECK(r.out.find("unknown loss 'barlow'") != std::string::npos);
@@ -147,7 +109,7 @@ TEST_CASE("quickstart (3 widths × 3 seeds): NTK change falls with width, slope 
 
 TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it with the uninterrupted results") {
     const auto dir = t::scratch("cli_interrupt");
-    t::write_text(dir / "sweep.toml", kSweep);
+    t::write_text(dir / "sweep.toml", t::kSmallSweep);
     const auto reference = dir / "reference", interrupted = dir / "interrupted";
     const auto ref = t::run_ntkssl("run " + q(dir / "sweep.toml") + " --out " + q(reference) + " --quiet --jobs 1");
     REQUIRE(ref.code == 0);
@@ -191,13 +153,13 @@ TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it
         if (p["status"] == "done") CHECK(fs::exists(interrupted / p["file"].get<std::string>()));
         else CHECK(p["status"] == "pending");
     }
-    const auto partial = metrics(interrupted / "metrics.csv");
+    const auto partial = t::read_metrics(interrupted / "metrics.csv");
     CHECK(partial.size() == static_cast<std::size_t>(done) * 15);  // 5 measurements × 3 metrics per point
 
     const auto resumed = t::run_ntkssl("run " + q(dir / "sweep.toml") + " --out " + q(interrupted) + " --resume --quiet --jobs 1");
     REQUIRE(resumed.code == 0);
     CHECK(read_json(interrupted / "manifest.json")["status"] == "done");
-    const auto a = metrics(reference / "metrics.csv"), b = metrics(interrupted / "metrics.csv");
+    const auto a = t::read_metrics(reference / "metrics.csv"), b = t::read_metrics(interrupted / "metrics.csv");
     REQUIRE(a.size() == b.size());
     for (const auto& [key, value] : a) {
         REQUIRE(b.count(key));
@@ -207,7 +169,7 @@ TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it
 
 TEST_CASE("a point whose loss turns NaN fails with the step - the other points finish - exit 1") {
     const auto dir = t::scratch("cli_nan");
-    std::string pipeline = kSweep;
+    std::string pipeline = t::kSmallSweep;
     pipeline.replace(pipeline.find("type = \"barlow_twins\""), 21, "type = \"nan_loss\"");
     pipeline.replace(pipeline.find("\"architecture.width\""), std::string::npos, "\"loss.after\" = [7, 1000]\n");
     t::write_text(dir / "nan.toml", pipeline);
@@ -226,7 +188,7 @@ TEST_CASE("a point whose loss turns NaN fails with the step - the other points f
 
 TEST_CASE("every loss runs in the same pipeline by changing only loss.type, and describes its parameters") {
     const auto dir = t::scratch("cli_losses");
-    std::string pipeline = kSweep;
+    std::string pipeline = t::kSmallSweep;
     // Labelled clusters so that the supervised baseline has labels; K = 3 = number of classes.
     pipeline.replace(pipeline.find("dim = 10"), 8, "dim = 10\nclusters = 3");
     pipeline.replace(pipeline.find("steps = 200"), 11, "steps = 40");
@@ -241,7 +203,7 @@ TEST_CASE("every loss runs in the same pipeline by changing only loss.type, and 
         const auto m = read_json(out / "manifest.json");
         CHECK(m["counts"]["done"] == 2);
         // The loss decreased from its initial value at both widths.
-        const auto rows = metrics(out / "metrics.csv");
+        const auto rows = t::read_metrics(out / "metrics.csv");
         CHECK(rows.at("0,64,40,8,loss") < rows.at("0,64,0,0,loss"));
         const auto d = t::run_ntkssl(std::string("plugins describe ") + loss);
         CHECK(d.code == 0);
@@ -251,7 +213,7 @@ TEST_CASE("every loss runs in the same pipeline by changing only loss.type, and 
 
 TEST_CASE("validate refuses a loss that needs labels on a dataset without them, naming both") {
     const auto dir = t::scratch("cli_labels");
-    t::write_text(dir / "p.toml", kSweep);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto r = t::run_ntkssl("validate " + q(dir / "p.toml") + " --set loss.type=supervised_mse");
     CHECK(r.code == 2);
     CHECK(r.out.find("loss 'supervised_mse' needs labels, but dataset 'synthetic.sphere'") != std::string::npos);
@@ -259,7 +221,7 @@ TEST_CASE("validate refuses a loss that needs labels on a dataset without them, 
 
 TEST_CASE("mlp runs in a pipeline, and forcing the generic NTK path gives the structured path's measurements") {
     const auto dir = t::scratch("cli_mlp");
-    t::write_text(dir / "p.toml", kSweep);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const std::string common = "run " + q(dir / "p.toml") + " --quiet --set architecture.type=mlp --set architecture.depth=2" +
                                " --set train.steps=30 --set measure.every=10 --set 'sweep.architecture.width=[16, 32]'";
     const auto fast = t::run_ntkssl(common + " --out " + q(dir / "structured"));
@@ -267,7 +229,7 @@ TEST_CASE("mlp runs in a pipeline, and forcing the generic NTK path gives the st
     INFO(fast.out << slow.out);
     REQUIRE(fast.code == 0);
     REQUIRE(slow.code == 0);
-    const auto a = metrics(dir / "structured" / "metrics.csv"), b = metrics(dir / "generic" / "metrics.csv");
+    const auto a = t::read_metrics(dir / "structured" / "metrics.csv"), b = t::read_metrics(dir / "generic" / "metrics.csv");
     REQUIRE(a.size() == b.size());
     std::size_t compared = 0;
     for (const auto& [key, value] : a) {
@@ -291,13 +253,13 @@ TEST_CASE("the Fashion-MNIST pipeline validates and runs (reduced), when Debian'
                       " --set 'sweep.architecture.width=[64, 256]' --set 'sweep.pipeline.seed=[0]'");
     INFO(r.out);
     CHECK(r.code == 0);
-    const auto rows = metrics(out / "metrics.csv");
+    const auto rows = t::read_metrics(out / "metrics.csv");
     CHECK(rows.at("0,64,0,40,20,loss") < rows.at("0,64,0,0,0,loss"));  // it trains
 }
 
 TEST_CASE("resampled views: a new draw every step, reproducible from the seed") {
     const auto dir = t::scratch("cli_resample");
-    t::write_text(dir / "p.toml", kSweep);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const std::string args = " --quiet --set train.views=resample --set train.steps=20 --set measure.every=10 --set 'sweep.architecture.width=[32]'";
     const auto a = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "a") + args);
     const auto b = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "b") + args);
@@ -306,7 +268,7 @@ TEST_CASE("resampled views: a new draw every step, reproducible from the seed") 
     REQUIRE(a.code == 0);
     REQUIRE(b.code == 0);
     REQUIRE(fixed.code == 0);
-    const auto ra = metrics(dir / "a" / "metrics.csv"), rb = metrics(dir / "b" / "metrics.csv"), rf = metrics(dir / "fixed" / "metrics.csv");
+    const auto ra = t::read_metrics(dir / "a" / "metrics.csv"), rb = t::read_metrics(dir / "b" / "metrics.csv"), rf = t::read_metrics(dir / "fixed" / "metrics.csv");
     CHECK(ra == rb);
     // Step 0 uses round 0 in both modes; later steps differ once the views are redrawn.
     CHECK(ra.at("0,32,0,0,loss") == rf.at("0,32,0,0,loss"));

@@ -28,32 +28,6 @@ namespace {
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
-const char* kPipeline = R"([dataset]
-type = "synthetic.sphere"
-n = 24
-dim = 10
-
-[[augmentation]]
-type = "gaussian_noise"
-sigma = 0.1
-
-[architecture]
-type = "two_layer"
-
-[loss]
-type = "barlow_twins"
-
-[train]
-steps = 200
-learning_rate = 0.2
-
-[measure]
-every = 50
-probe_size = 8
-
-[sweep]
-"architecture.width" = [64, 128, 256, 512, 1024, 2048]
-)";
 
 struct Child {
     int code = -1;    // exit status, or 128 + signal
@@ -88,17 +62,6 @@ Child spawn(const std::vector<std::string>& args, const fs::path& log, const std
     return c;
 }
 
-std::map<std::string, double> metrics(const fs::path& csv) {
-    std::map<std::string, double> out;
-    std::istringstream in(t::read_text(csv));
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-        const auto cut = line.rfind(',');
-        out[line.substr(0, cut)] = std::stod(line.substr(cut + 1));
-    }
-    return out;
-}
 
 // Whatever happened, what is on disk is consistent: manifest.json parses, every point it calls
 // done has a complete result file, and metrics.csv holds exactly those points' rows.
@@ -113,7 +76,7 @@ void check_consistent(const fs::path& out) {
         CHECK(text.rfind("step,t,metric,value\n", 0) == 0);
         CHECK(std::count(text.begin(), text.end(), '\n') == 16);  // header + 5 measurements × 3 metrics
     }
-    if (fs::exists(out / "metrics.csv")) CHECK(metrics(out / "metrics.csv").size() <= done * 15 + 15);
+    if (fs::exists(out / "metrics.csv")) CHECK(t::read_metrics(out / "metrics.csv").size() <= done * 15 + 15);
     for (const auto& e : fs::directory_iterator(out)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }
 
@@ -140,7 +103,7 @@ void drop_privileges() {
 
 TEST_CASE("plugins that throw, return the wrong shape or NaN fail their point with the plugin named, the others finish") {
     const auto dir = t::scratch("faults_plugins");
-    std::string p = kPipeline;
+    std::string p = t::kSmallSweep;
     p.replace(p.find("type = \"two_layer\""), 18, "type = \"faulty_linear\"\nafter = 5");
     p.replace(p.find("\"architecture.width\" = [64, 128, 256, 512, 1024, 2048]"), std::string::npos,
               "\"architecture.fault\" = [\"none\", \"throw_forward\", \"wrong_shape\", \"nan_forward\", \"throw_backward\"]\n");
@@ -178,7 +141,7 @@ TEST_CASE("plugins that throw, return the wrong shape or NaN fail their point wi
 
 TEST_CASE("a read-only output directory is a clear error, not a crash") {
     const auto dir = t::scratch("faults_readonly");
-    t::write_text(dir / "p.toml", kPipeline);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     fs::create_directories(dir / "ro");
     ::chmod(dir.c_str(), 0755);
     ::chmod((dir / "ro").c_str(), 0555);
@@ -193,7 +156,7 @@ TEST_CASE("a read-only output directory is a clear error, not a crash") {
 
 TEST_CASE("an output directory that disappears mid-run stops the run with a clear error, no abort") {
     const auto dir = t::scratch("faults_vanish");
-    t::write_text(dir / "p.toml", kPipeline);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto out = dir / "out";
     const auto c = spawn({"run", (dir / "p.toml").string(), "--out", out.string(), "--quiet", "--jobs", "1"}, dir / "log", {},
                          [&](pid_t) {
@@ -209,7 +172,7 @@ TEST_CASE("an output directory that disappears mid-run stops the run with a clea
 
 TEST_CASE("a full disk (a file size limit) fails the writes cleanly and leaves the results already written intact") {
     const auto dir = t::scratch("faults_full");
-    t::write_text(dir / "p.toml", kPipeline);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto out = dir / "out";
     // RLIMIT_FSIZE makes any write past 3 KiB fail with EFBIG, as a full disk fails with ENOSPC:
     // the manifest and the first small files fit, metrics.csv soon does not.
@@ -228,10 +191,10 @@ TEST_CASE("a full disk (a file size limit) fails the writes cleanly and leaves t
 
 TEST_CASE("SIGINT, SIGTERM and SIGKILL at random moments, then --resume: the results equal an uninterrupted run") {
     const auto dir = t::scratch("faults_signals");
-    t::write_text(dir / "p.toml", kPipeline);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto ref = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "reference") + " --quiet --jobs 1");
     REQUIRE(ref.code == 0);
-    const auto reference = metrics(dir / "reference" / "metrics.csv");
+    const auto reference = t::read_metrics(dir / "reference" / "metrics.csv");
     ntkssl::Rng rng(20261203);  // the moments are random, and reproducible
     int run = 0;
     for (int sig : {SIGINT, SIGTERM, SIGKILL})
@@ -251,7 +214,7 @@ TEST_CASE("SIGINT, SIGTERM and SIGKILL at random moments, then --resume: the res
             const auto resumed = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(out) + " --resume --quiet --jobs 1");
             INFO(resumed.out);
             REQUIRE(resumed.code == 0);
-            const auto got = metrics(out / "metrics.csv");
+            const auto got = t::read_metrics(out / "metrics.csv");
             REQUIRE(got.size() == reference.size());
             for (const auto& [key, value] : reference) CHECK(got.at(key) == doctest::Approx(value).epsilon(1e-9));
         }
@@ -259,7 +222,7 @@ TEST_CASE("SIGINT, SIGTERM and SIGKILL at random moments, then --resume: the res
 
 TEST_CASE("validate refuses a point that cannot fit in memory, with the estimate") {
     const auto dir = t::scratch("faults_memory");
-    t::write_text(dir / "p.toml", kPipeline);
+    t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto c = spawn({"validate", (dir / "p.toml").string(), "--set", "architecture.width=65536"}, dir / "log",
                          [] { ::setenv("NTKSSL_MEMORY_LIMIT_MB", "64", 1); });
     INFO(c.log);

@@ -82,6 +82,18 @@ private:
     double spread_;
 };
 
+// `count` points drawn uniformly on the sphere of the given radius in R^dim (class centres).
+Matrix random_centres(Rng rng, std::size_t count, std::size_t dim, double radius) {
+    Matrix centres = Matrix::from_shape({count, dim});
+    for (std::size_t k = 0; k < count; ++k) {
+        double norm = 0;
+        for (std::size_t j = 0; j < dim; ++j) norm += (centres(k, j) = rng.normal()) * centres(k, j);
+        norm = std::sqrt(norm);
+        for (std::size_t j = 0; j < dim; ++j) centres(k, j) *= norm > 0 ? radius / norm : 0.0;
+    }
+    return centres;
+}
+
 // synthetic.gaussian_mixture: C labelled Gaussian clusters in R^d. Centres are drawn uniformly
 // on the sphere of radius `separation`; point i belongs to class i mod C and is its centre plus
 // N(0, σ² I_d). With separation ≫ σ the classes are linearly separable.
@@ -107,14 +119,8 @@ public:
     }
     DatasetData load(Rng& rng) const override {
         const auto n = static_cast<std::size_t>(n_), d = static_cast<std::size_t>(dim_), c = static_cast<std::size_t>(classes_);
-        Matrix centres = Matrix::from_shape({c, d});
-        Rng centre_rng = rng.derive("centres"), point_rng = rng.derive("points");
-        for (std::size_t k = 0; k < c; ++k) {
-            double s = 0;
-            for (std::size_t j = 0; j < d; ++j) s += (centres(k, j) = centre_rng.normal()) * centres(k, j);
-            s = std::sqrt(s);
-            for (std::size_t j = 0; j < d; ++j) centres(k, j) *= s > 0 ? separation_ / s : 0.0;
-        }
+        const Matrix centres = random_centres(rng.derive("centres"), c, d, separation_);
+        Rng point_rng = rng.derive("points");
         DatasetData data;
         data.x = Matrix::from_shape({n, d});
         data.sample_shape = {d};
@@ -168,14 +174,8 @@ public:
     DatasetData load(Rng& rng) const override {
         const auto n = static_cast<std::size_t>(n_), c = static_cast<std::size_t>(classes_);
         const auto s = static_cast<std::size_t>(signal_), d = s + static_cast<std::size_t>(nuisance_);
-        Matrix centres = Matrix::from_shape({c, s});
-        Rng centre_rng = rng.derive("centres"), point_rng = rng.derive("points");
-        for (std::size_t k = 0; k < c; ++k) {
-            double norm = 0;
-            for (std::size_t j = 0; j < s; ++j) norm += (centres(k, j) = centre_rng.normal()) * centres(k, j);
-            norm = std::sqrt(norm);
-            for (std::size_t j = 0; j < s; ++j) centres(k, j) *= norm > 0 ? separation_ / norm : 0.0;
-        }
+        const Matrix centres = random_centres(rng.derive("centres"), c, s, separation_);
+        Rng point_rng = rng.derive("points");
         DatasetData data;
         data.x = Matrix::from_shape({n, d});
         data.sample_shape = {d};
