@@ -73,15 +73,22 @@ int cmd_describe(const std::vector<std::string>& paths, const std::string& name)
                   << "  library: " << e->library->name << " " << e->library->version << " (" << e->library->path << ")\n";
         if (e->info.parameters.empty()) std::cout << "  parameters: none\n";
         else std::cout << "  parameters:\n";
-        for (const auto& p : e->info.parameters) {
-            std::cout << "    " << p.name << " (" << to_string(p.type) << ", "
-                      << (p.default_value ? "default " + to_string(*p.default_value) : std::string("required")) << ")\n"
-                      << "        " << p.doc << "\n";
-            if (!p.choices.empty()) {
-                std::cout << "        one of:";
-                for (const auto& c : p.choices) std::cout << " " << c;
-                std::cout << "\n";
+        auto print = [](const std::vector<ParamSpec>& params) {
+            for (const auto& p : params) {
+                std::cout << "    " << p.name << " (" << to_string(p.type) << ", "
+                          << (p.default_value ? "default " + to_string(*p.default_value) : std::string("required")) << ")\n"
+                          << "        " << p.doc << "\n";
+                if (!p.choices.empty()) {
+                    std::cout << "        one of:";
+                    for (const auto& c : p.choices) std::cout << " " << c;
+                    std::cout << "\n";
+                }
             }
+        };
+        print(e->info.parameters);
+        if (e->info.kind == PluginKind::dataset) {
+            std::cout << "  common dataset options (every [dataset] table, applied by ntkssl after loading):\n";
+            print(Pipeline::dataset_common_parameters());
         }
     }
     if (!found) {

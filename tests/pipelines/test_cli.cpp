@@ -48,6 +48,9 @@ TEST_CASE("plugins describe lists parameters with type, default and doc - an unk
     CHECK(r.code == 0);
     CHECK(r.out.find("width (integer, default 512)") != std::string::npos);
     CHECK(r.out.find("hidden width M") != std::string::npos);
+    r = t::run_ntkssl("plugins describe idx");
+    CHECK(r.out.find("common dataset options") != std::string::npos);
+    CHECK(r.out.find("subset_mode (string, default \"random\")") != std::string::npos);
     r = t::run_ntkssl("plugins describe no_such_plugin");
     CHECK(r.code == 2);
     CHECK(r.out.find("no plugin named 'no_such_plugin'") != std::string::npos);
