@@ -4,9 +4,19 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include <xtensor/xmanipulation.hpp>
 
 #include "ntkssl/errors.hpp"
+
+extern "C" {
+// LAPACK (shipped inside OpenBLAS), column-major Fortran interface.
+void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
+             const int* lwork, int* iwork, const int* liwork, int* info);
+}
 
 namespace ntkssl::linalg {
 
@@ -67,6 +77,34 @@ Matrix gram(const Matrix& a, Op op, double alpha) {
     syrk(a, op, c, alpha, 0.0);
     mirror_upper(c);
     return c;
+}
+
+Eigen eigh(const Matrix& a) {
+    NTKSSL_CHECK(a.shape(0) == a.shape(1), ShapeError, "eigh: the matrix is " << a.shape(0) << "×" << a.shape(1) << ", not square");
+    const int n = static_cast<int>(a.shape(0));
+    Eigen out;
+    out.values = Vector::from_shape({a.shape(0)});
+    if (n == 0) {
+        out.vectors = Matrix::from_shape({0, 0});
+        return out;
+    }
+    for (double v : a) NTKSSL_CHECK(std::isfinite(v), NumericError, "eigh: the matrix has non-finite entries");
+    // Row-major A read as column-major is Aᵀ: the same symmetric matrix, with its upper triangle
+    // seen as the lower one. The eigenvectors come back as the columns of a column-major
+    // matrix, i.e. the rows of the row-major buffer, and are transposed at the end.
+    Matrix work_a = a;
+    const char jobz = 'V', uplo = 'L';
+    int lwork = -1, liwork = -1, info = 0, iwork_query = 0;
+    double work_query = 0;
+    dsyevd_(&jobz, &uplo, &n, work_a.data(), &n, out.values.data(), &work_query, &lwork, &iwork_query, &liwork, &info);
+    lwork = static_cast<int>(work_query);
+    liwork = iwork_query;
+    std::vector<double> work(static_cast<std::size_t>(std::max(1, lwork)));
+    std::vector<int> iwork(static_cast<std::size_t>(std::max(1, liwork)));
+    dsyevd_(&jobz, &uplo, &n, work_a.data(), &n, out.values.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+    NTKSSL_CHECK(info == 0, NumericError, "eigh: LAPACK dsyevd failed (info = " << info << ") on a " << n << "×" << n << " matrix");
+    out.vectors = xt::transpose(work_a);
+    return out;
 }
 
 double frobenius_norm(const Matrix& a) noexcept {

@@ -22,6 +22,18 @@ Augmentation::~Augmentation() = default;
 Architecture::~Architecture() = default;
 Loss::~Loss() = default;
 Kernel::~Kernel() = default;
+ForwardState::~ForwardState() = default;
+
+Matrix Architecture::forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const {
+    state.reset();
+    return forward(theta, x);
+}
+
+Vector Architecture::backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState*) const {
+    return backward(theta, x, grad_z);
+}
+
+std::vector<double> Architecture::learning_rate_multipliers() const { return std::vector<double>(blocks().size(), 1.0); }
 
 Matrix Architecture::structured_ntk(const Vector&, const Matrix&, const Matrix&, NtkOutput, std::size_t) const {
     throw PluginError("this architecture has no structured NTK (has_structured_ntk() is false)");

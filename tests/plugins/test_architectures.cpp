@@ -40,7 +40,7 @@ struct Variant {
 
 std::vector<Variant> variants() {
     std::vector<Variant> out;
-    for (const char* act : {"tanh", "relu", "erf", "gelu", "softplus", "identity"})
+    for (const char* act : {"tanh", "relu", "leaky_relu", "erf", "gelu", "softplus", "identity"})
         for (const char* par : {"ntk", "standard", "mean-field"}) out.push_back({act, par, true, {"W", "V", "b"}});
     for (const char* par : {"ntk", "mean-field"}) {
         out.push_back({"tanh", par, false, {"W", "V"}});
@@ -302,6 +302,6 @@ TEST_CASE("invalid combinations are refused with the key and what is valid") {
     };
     CHECK(message({param("trainable", std::vector<std::string>{"b"})}).find("lists \"b\" but bias = false") != std::string::npos);
     CHECK(message({param("width", std::int64_t(0))}).find("architecture.width = 0: must be at least 1") != std::string::npos);
-    CHECK(message({param("activation", std::string("sigmoid"))}).find("valid values are: tanh, relu, erf, gelu, softplus, identity") !=
+    CHECK(message({param("activation", std::string("sigmoid"))}).find("valid values are: tanh, relu, leaky_relu, erf, gelu, softplus, identity") !=
           std::string::npos);
 }

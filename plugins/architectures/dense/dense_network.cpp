@@ -11,7 +11,8 @@ using linalg::Op;
 std::vector<ParamSpec> dense_common_parameters() {
     return {
         ParamSpec::integer("output_dim", 3, "output (embedding) dimension K"),
-        ParamSpec::string("activation", "tanh", "pointwise nonlinearity σ", activation_names()),
+        ParamSpec::string("activation", "tanh", "pointwise nonlinearity σ", Activation::names()),
+        ParamSpec::real("negative_slope", 0.01, "leaky_relu only: σ(u) = negative_slope·u for u < 0"),
         ParamSpec::string("parametrization", "ntk",
                           "ntk: a_l = σ_w/√fan_in, output 1/√M, N(0,1) init; mean-field: output 1/M; "
                           "standard: the same scales in the init instead of the forward pass",
@@ -35,6 +36,10 @@ DenseSpec read_dense_spec(const Config& cfg, std::string family, std::size_t inp
     cfg.require(k >= 1, "output_dim", "must be at least 1");
     s.output_dim = static_cast<std::size_t>(k);
     s.activation = cfg.get_string("activation");
+    s.negative_slope = cfg.get_real("negative_slope");
+    cfg.require(s.negative_slope >= 0 && s.negative_slope < 1, "negative_slope", "must be in [0, 1)");
+    cfg.require(s.activation == "leaky_relu" || !cfg.has("negative_slope"), "negative_slope",
+                "only applies to activation = \"leaky_relu\", not \"" + s.activation + "\"");
     s.parametrization = cfg.get_string("parametrization");
     s.input_scaling = cfg.get_bool("input_scaling");
     s.bias = cfg.get_bool("bias");
@@ -54,7 +59,7 @@ DenseSpec read_dense_spec(const Config& cfg, std::string family, std::size_t inp
     return s;
 }
 
-DenseNetwork::DenseNetwork(DenseSpec spec) : s_(std::move(spec)), act_(&activation(s_.activation)) {
+DenseNetwork::DenseNetwork(DenseSpec spec) : s_(std::move(spec)), act_(s_.activation, s_.negative_slope) {
     const bool standard = s_.parametrization == "standard";
     std::size_t offset = 0, fan_in = s_.input_dim;
     for (std::size_t l = 0; l < s_.widths.size(); ++l) {
@@ -102,6 +107,8 @@ ArchitectureDescription DenseNetwork::describe() const {
     a.bias = s_.bias;
     a.sigma_w = s_.sigma_w;
     a.sigma_b = s_.sigma_b;
+    a.sigma_v = s_.sigma_v;
+    a.negative_slope = s_.activation == "leaky_relu" ? s_.negative_slope : 0.0;
     for (const auto& b : blocks())
         if (b.trainable) a.trainable.push_back(b.name);
     return a;
@@ -141,28 +148,68 @@ DenseNetwork::Pass DenseNetwork::run(const Vector& theta, const Matrix& x) const
             for (std::size_t n = 0; n < u.shape(0); ++n)
                 for (std::size_t m = 0; m < ly.width; ++m) u(n, m) += a_b_ * theta(ly.off_b + m);
         Matrix h = Matrix::from_shape(u.shape());
-        std::transform(u.begin(), u.end(), h.begin(), act_->value);
+        act_.values(u.data(), h.data(), u.size());
         p.u.push_back(std::move(u));
         p.h.push_back(std::move(h));
     }
     return p;
 }
 
+Matrix DenseNetwork::readout(const Vector& theta, const Pass& p) const {
+    const Matrix v = weights(theta, off_v_, s_.output_dim, s_.widths.back());
+    Matrix z = Matrix::from_shape({p.h.back().shape(0), s_.output_dim});
+    linalg::gemm(p.h.back(), Op::none, v, Op::transpose, z, a_out_);
+    return z;
+}
+
 Matrix DenseNetwork::forward(const Vector& theta, const Matrix& x) const {
     check(theta, x, "forward");
-    const Pass p = run(theta, x);
-    const Matrix v = weights(theta, off_v_, s_.output_dim, s_.widths.back());
-    Matrix z = Matrix::from_shape({x.shape(0), s_.output_dim});
-    linalg::gemm(p.h.back(), Op::none, v, Op::transpose, z, a_out_);
+    return readout(theta, run(theta, x));
+}
+
+Matrix DenseNetwork::forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const {
+    check(theta, x, "forward");
+    auto pass = std::make_unique<Pass>(run(theta, x));
+    Matrix z = readout(theta, *pass);
+    state = std::move(pass);
     return z;
 }
 
 Vector DenseNetwork::backward(const Vector& theta, const Matrix& x, const Matrix& grad_z) const {
     check(theta, x, "backward");
+    return backward_pass(theta, x, grad_z, run(theta, x));
+}
+
+Vector DenseNetwork::backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state) const {
+    check(theta, x, "backward");
+    const auto* pass = dynamic_cast<const Pass*>(state);
+    // A state of another shape (or none) is not ours to trust: recompute.
+    if (!pass || pass->h.size() != layers_.size() || pass->h.front().shape(0) != x.shape(0)) return backward(theta, x, grad_z);
+    return backward_pass(theta, x, grad_z, *pass);
+}
+
+std::vector<double> DenseNetwork::learning_rate_multipliers() const {
+    // ntk: 1. mean-field: the readout's 1/M makes the NTK O(1/M); η·M_L restores O(1) dynamics.
+    // standard: w = a·θ with the ntk multiplier a, so GD on w with step η·a² is GD on θ with
+    // step η — the standard parametrization then trains exactly like the ntk one.
+    std::vector<double> out;
+    const bool standard = s_.parametrization == "standard", mean_field = s_.parametrization == "mean-field";
+    const double m = static_cast<double>(s_.widths.back());
+    const bool first_unscaled = !s_.input_scaling;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+        const double fan_in = static_cast<double>(layers_[l].fan_in);
+        const double a2 = s_.sigma_w * s_.sigma_w / ((l == 0 && first_unscaled) ? 1.0 : fan_in);
+        out.push_back(standard ? a2 : mean_field ? m : 1.0);
+        if (s_.bias) out.push_back(standard ? s_.sigma_b * s_.sigma_b : mean_field ? m : 1.0);
+    }
+    out.push_back(standard ? s_.sigma_v * s_.sigma_v / m : mean_field ? m : 1.0);
+    return out;
+}
+
+Vector DenseNetwork::backward_pass(const Vector& theta, const Matrix& x, const Matrix& grad_z, const Pass& p) const {
     NTKSSL_CHECK(grad_z.shape(0) == x.shape(0) && grad_z.shape(1) == s_.output_dim, ShapeError,
                  s_.family << "::backward: ∂L/∂Z is " << grad_z.shape(0) << "×" << grad_z.shape(1) << ", expected " << x.shape(0)
                            << "×" << s_.output_dim);
-    const Pass p = run(theta, x);
     Vector g = xt::zeros<double>({num_params_});
     if (s_.train_v) {  // ∂L/∂V = a_out Gᵀ H^L
         Matrix gv = Matrix::from_shape({s_.output_dim, s_.widths.back()});
@@ -174,13 +221,13 @@ Vector DenseNetwork::backward(const Vector& theta, const Matrix& x, const Matrix
     const Matrix v = weights(theta, off_v_, s_.output_dim, s_.widths.back());
     Matrix dh = Matrix::from_shape({x.shape(0), s_.widths.back()});
     linalg::gemm(grad_z, Op::none, v, Op::none, dh, a_out_);
+    Matrix dsigma;
     for (std::size_t l = layers_.size(); l-- > 0;) {
         const Layer& ly = layers_[l];
         Matrix& du = dh;
-        if (act_->derivative_from_value)
-            for (std::size_t i = 0; i < du.size(); ++i) du.data()[i] *= act_->derivative_from_value(p.h[l].data()[i]);
-        else
-            for (std::size_t i = 0; i < du.size(); ++i) du.data()[i] *= act_->derivative(p.u[l].data()[i]);
+        dsigma.resize({du.shape(0), du.shape(1)});
+        act_.derivatives(p.u[l].data(), p.h[l].data(), dsigma.data(), dsigma.size());
+        du *= dsigma;
         if (s_.train_w) {  // ∂L/∂W^l = a_l (∂L/∂u^l)ᵀ h^{l−1}
             Matrix gw = Matrix::from_shape({ly.width, ly.fan_in});
             linalg::gemm(du, Op::transpose, input_of(p, x, l), Op::none, gw, ly.a);
@@ -205,7 +252,7 @@ std::vector<Matrix> DenseNetwork::output_derivatives(const Vector& theta, const 
     std::vector<Matrix> du(L);
     for (std::size_t l = 0; l < L; ++l) {
         du[l] = Matrix::from_shape(p.u[l].shape());
-        derivatives(*act_, p.u[l].data(), p.h[l].data(), du[l].data(), du[l].size());
+        act_.derivatives(p.u[l].data(), p.h[l].data(), du[l].data(), du[l].size());
     }
     // B_L[(n,k), m] = a_out V_km σ'(u^L_nm)
     const std::size_t mL = s_.widths.back();
@@ -453,11 +500,11 @@ Matrix DenseNetwork::ntk_two_layer(const Vector& theta, const Matrix& x1, const 
             for (std::size_t a = 0; a < x.shape(0); ++a)
                 for (std::size_t m = 0; m < mc; ++m) u(a, m) += a_b_ * theta(ly.off_b + m0 + m);
         h = Matrix::from_shape(u.shape());
-        std::transform(u.begin(), u.end(), h.begin(), act_->value);
+        act_.values(u.data(), h.data(), u.size());
         if (!hidden) return;
         // σ'(u) once per unit (in place of u), then B_1 restricted to the chunk:
         // e[(a,o), m] = a_out V_om σ'(u_am).
-        derivatives(*act_, u.data(), h.data(), u.data(), u.size());
+        act_.derivatives(u.data(), h.data(), u.data(), u.size());
         e = Matrix::from_shape({x.shape(0) * k, mc});
         for (std::size_t a = 0; a < x.shape(0); ++a)
             for (std::size_t o = 0; o < k; ++o) {

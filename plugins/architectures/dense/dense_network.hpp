@@ -40,6 +40,7 @@ struct DenseSpec {
     bool input_scaling = true, bias = false;
     bool train_w = true, train_b = false, train_v = true;
     double sigma_w = 1.0, sigma_b = 1.0, sigma_v = 1.0;
+    double negative_slope = 0.01;  // leaky_relu only
 };
 
 // The parameters two_layer and mlp share, and reading them (with their checks) into a spec.
@@ -60,6 +61,9 @@ public:
     Matrix forward(const Vector& theta, const Matrix& x) const override;
     Vector backward(const Vector& theta, const Matrix& x, const Matrix& grad_z) const override;
     Matrix jacobian(const Vector& theta, const Matrix& x) const override;
+    Matrix forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const override;
+    Vector backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state) const override;
+    std::vector<double> learning_rate_multipliers() const override;
     bool has_structured_ntk() const override { return true; }
     Matrix structured_ntk(const Vector& theta, const Matrix& x1, const Matrix& x2, NtkOutput output,
                           std::size_t memory_budget_bytes) const override;
@@ -70,13 +74,15 @@ private:
         std::size_t off_w, off_b;  // off_b meaningful only with bias
         double a, init_w;          // multiplier and init std of W^l
     };
-    struct Pass {                  // what a forward pass keeps for backward and the NTK
+    struct Pass : ForwardState {   // what a forward pass keeps for backward and the NTK
         std::vector<Matrix> u, h;  // u[l], h[l] for l = 0..L−1 (layer l+1); input not copied
     };
 
     void check(const Vector& theta, const Matrix& x, const char* what) const;
     Matrix weights(const Vector& theta, std::size_t offset, std::size_t rows, std::size_t cols) const;
     Pass run(const Vector& theta, const Matrix& x) const;
+    Matrix readout(const Vector& theta, const Pass& p) const;
+    Vector backward_pass(const Vector& theta, const Matrix& x, const Matrix& grad_z, const Pass& p) const;
     const Matrix& input_of(const Pass& p, const Matrix& x, std::size_t l) const { return l == 0 ? x : p.h[l - 1]; }
     // B_l for every layer (index l−1), rows n·K + k.
     std::vector<Matrix> output_derivatives(const Vector& theta, const Pass& p) const;
@@ -84,7 +90,7 @@ private:
     Matrix ntk_deep(const Vector& theta, const Matrix& x1, const Matrix& x2, NtkOutput output, std::size_t budget) const;
 
     DenseSpec s_;
-    const Activation* act_;
+    Activation act_;
     std::vector<Layer> layers_;
     double a_b_, a_out_, init_b_, init_v_;
     std::size_t off_v_, num_params_;

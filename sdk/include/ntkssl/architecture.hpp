@@ -18,9 +18,17 @@
 //     to ~1e-6 relative); entries of frozen blocks are 0;
 //   - jacobian(θ, X) is (N·K)×P with row n·K + k = ∂f_k(x_n)/∂θ; columns of frozen blocks 0;
 //   - describe() tells analytic kernels what the network is.
+//
+// OPTIONAL (defaults are correct, only slower or plainer):
+//   - forward_keep / backward_from: a forward pass that keeps what backward needs, so that a
+//     training step does not run the forward pass twice;
+//   - learning_rate_multipliers(): per-block factors for training with
+//     [train] lr_scaling = "parametrization";
+//   - has_structured_ntk / structured_ntk: an exact fast empirical NTK.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,7 +57,16 @@ struct ArchitectureDescription {
     bool bias = false;
     double sigma_w = 1.0;
     double sigma_b = 1.0;
+    double sigma_v = 1.0;                // scale of the readout (output) layer
+    double negative_slope = 0.0;         // of leaky_relu: σ(u) = u for u > 0, negative_slope·u otherwise
     std::vector<std::string> trainable;  // block names that train
+};
+
+// What a forward pass keeps for the backward pass (activations, pre-activations). Opaque to the
+// core: it is only handed back to the architecture that made it, with the same θ and X.
+class NTKSSL_SDK_API ForwardState {
+public:
+    virtual ~ForwardState();
 };
 
 // Which part of the empirical NTK Θ(X1, X2) to compute (rows and columns ordered n·K + k):
@@ -77,6 +94,20 @@ public:
     virtual Vector backward(const Vector& theta, const Matrix& x, const Matrix& grad_z) const = 0;
     // Per-example Jacobian, (N·K)×P; row n·K + k holds ∂f_k(x_n)/∂θ.
     virtual Matrix jacobian(const Vector& theta, const Matrix& x) const = 0;
+
+    // forward(θ, X), and in `state` whatever backward_from needs to skip the forward pass.
+    // Default: forward() and no state. ENSURES: the result equals forward(θ, X).
+    virtual Matrix forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const;
+    // backward(θ, X, G), given the state forward_keep left for the same θ and X (possibly null).
+    // Default: backward(). ENSURES: the result equals backward(θ, X, G).
+    virtual Vector backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state) const;
+
+    // One factor per block (in blocks() order) that multiplies the learning rate of that block
+    // when a pipeline asks for [train] lr_scaling = "parametrization": the scaling under which
+    // gradient descent with step η has width-independent dynamics in this parametrization
+    // (e.g. η·M for a mean-field readout 1/M; η·a_l² per layer for the standard
+    // parametrization, which makes it train exactly like the NTK parametrization). Default: 1.
+    virtual std::vector<double> learning_rate_multipliers() const;
 
     // Optional exact fast path for the empirical NTK Θ(X1, X2) (see NtkOutput), using at most
     // about memory_budget_bytes of working memory beyond the result. It must equal the

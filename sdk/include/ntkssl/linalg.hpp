@@ -31,6 +31,15 @@ NTKSSL_SDK_API void syrk(const Matrix& a, Op op, Matrix& c, double alpha = 1.0, 
 // Copies the upper triangle of a square matrix into its lower triangle.
 NTKSSL_SDK_API void mirror_upper(Matrix& c) noexcept;
 
+// Symmetric eigendecomposition A = U diag(λ) Uᵀ (LAPACK dsyevd; only the upper triangle of A is
+// read). Eigenvalues ascending; column j of U is the unit eigenvector of λ_j. Throws ShapeError
+// for a non-square A and NumericError when A has non-finite entries or LAPACK fails.
+struct Eigen {
+    Vector values;
+    Matrix vectors;
+};
+NTKSSL_SDK_API Eigen eigh(const Matrix& a);
+
 // Frobenius norm.
 NTKSSL_SDK_API double frobenius_norm(const Matrix& a) noexcept;
 
