@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     run->add_flag("--resume", options.resume, "complete an interrupted run in --out, skipping points already done");
     run->add_option("--jobs", options.jobs, "points run in parallel (default: one per core)")->check(CLI::NonNegativeNumber);
     run->add_flag("--quiet", options.quiet, "no progress lines");
-    run->add_flag("--check", options.check, "exit with status 3 unless every [report.expect] verdict is pass");
+    run->add_flag("--check", options.check, "exit with status 3 unless every [measure.expect] verdict is pass");
     for (auto* sub : {list, describe, validate, run}) {
         sub->add_option("--plugin-path", plugin_paths, "extra plugin directory or library (repeatable)");
         sub->add_flag("--allow-unsafe-plugins", allow_unsafe, "load plugins even from paths that others can write");

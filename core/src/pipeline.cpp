@@ -6,11 +6,15 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include <toml++/toml.h>
 
 #include <ntkssl/errors.hpp>
+
+#include "ntkssl/core/metrics.hpp"
+#include "ntkssl/core/problems.hpp"
 
 namespace ntkssl::core {
 
@@ -19,7 +23,11 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::vector<std::string> kSections = {"pipeline", "dataset", "augmentation", "architecture", "loss",
-                                            "train",    "sweep",   "measure",      "report"};
+                                            "kernel",   "train",   "sweep",        "measure",      "report"};
+// Sections a sweep can replace as a whole, by a list of variant tables.
+const std::vector<std::string> kVariantSections = {"dataset", "architecture", "loss", "kernel", "train", "measure"};
+
+
 
 SourceLocation location(const toml::source_region& r) {
     SourceLocation loc;
@@ -138,7 +146,7 @@ void set_dotted(Node& root, const std::string& dotted, const Value& value, const
     }
     if (std::find(kSections.begin(), kSections.end(), parts[0]) == kSections.end() || parts[0] == "sweep") {
         throw ConfigError(where.str() + ": '" + dotted + "' does not start with a section ntkssl knows; valid sections: " +
-                          "pipeline, dataset, augmentation, architecture, loss, train, measure, report");
+                          "pipeline, dataset, augmentation, architecture, loss, kernel, train, measure, report");
     }
     Node* cur = &root;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -257,6 +265,7 @@ struct Pipeline::Impl {
     fs::path file;
     Node root;
     std::vector<SweepAxis> sweep;
+    std::map<std::size_t, std::vector<Node>> variants;  // axis index → its tables
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -274,9 +283,19 @@ std::vector<ParamSpec> Pipeline::pipeline_parameters() {
 }
 std::vector<ParamSpec> Pipeline::train_parameters() {
     return {
-        ParamSpec::integer("steps", 200, "number of full-batch gradient-descent steps"),
+        ParamSpec::integer("steps", 200, "number of optimizer steps (unless time is given)"),
+        ParamSpec::real("time", 0.0, "training time horizon T; when > 0, steps = round(T / learning_rate) (flow mode)"),
         ParamSpec::real("learning_rate", 0.1, "step size η; the time axis is t = η·step"),
-        ParamSpec::string("optimizer", "gd", "gd: full-batch gradient descent", {"gd"}),
+        ParamSpec::string("optimizer", "gd",
+                          "gd: full-batch gradient descent; sgd: mini-batch SGD over shuffled epochs; "
+                          "flow: Heun's second-order steps of the gradient flow dθ/dt = −∇L (two gradients a step)",
+                          {"gd", "sgd", "flow"}),
+        ParamSpec::real("momentum", 0.0, "heavy-ball momentum μ (gd, sgd): v ← μ v + ∇L, θ ← θ − η v"),
+        ParamSpec::integer("batch_size", 0, "sgd: samples per mini-batch (0: all samples)"),
+        ParamSpec::string("lr_scaling", "none",
+                          "none: one η for every parameter; parametrization: each block's η times the architecture's "
+                          "multiplier (mean-field: ×width; standard: ×a_l², which trains like the ntk parametrization)",
+                          {"none", "parametrization"}),
         ParamSpec::string("views", "fixed",
                           "fixed: the augmented views are drawn once (the paper's finite set of pairs); "
                           "resample: new views every step",
@@ -287,15 +306,28 @@ std::vector<ParamSpec> Pipeline::train_parameters() {
 }
 std::vector<ParamSpec> Pipeline::measure_parameters() {
     return {
-        ParamSpec::integer("every", 0, "measure every this many steps (0: ten times per run), and at the last step"),
-        ParamSpec::integer("probe_size", 16, "number of samples (the first ones of the dataset) the NTK is measured on"),
-        ParamSpec::string_list("metrics", {"loss", "param_distance", "ntk_relative_change"}, "what to measure",
-                               {"loss", "param_distance", "ntk_relative_change"}),
+        ParamSpec::integer("every", 0, "measure every this many steps (0: `count` times, spaced by `spacing`), and at the last step"),
+        ParamSpec::integer("count", 10, "with every = 0: the number of measurements after step 0"),
+        ParamSpec::string("spacing", "linear", "with every = 0: linear or log (geometric) spacing of the measured steps",
+                          {"linear", "log"}),
+        ParamSpec::integer("probe_size", 16, "number of samples the NTK is measured on (the first ones of probe_from)"),
+        ParamSpec::string("probe_from", "train", "where the probe samples come from: the training samples or the held-out ones",
+                          {"train", "heldout"}),
+        ParamSpec::string_list("metrics", {"loss", "param_distance", "ntk_relative_change"}, "what to measure (docs/outputs.md)",
+                               metric_names()),
         ParamSpec::string("ntk", "auto",
                           "auto: the architecture's structured NTK if it has one; generic: Jacobian contraction; "
                           "structured: refuse architectures without one",
                           {"auto", "generic", "structured"}),
         ParamSpec::integer("ntk_memory_mb", 512, "working-memory budget of the empirical NTK (either path), in MiB"),
+        ParamSpec::boolean("save_ntk", false, "write the probe NTK at every measurement to ntk/pNNNN-sSSSSSSS.npy"),
+        ParamSpec::string("kernel_model", "gd",
+                          "the kernel model of kernel_model_* metrics: gd: the [kernel] trained like the network in function "
+                          "space from the network's f_0 (the infinite-width network for ntk_analytic); closed_form: "
+                          "kernelized Barlow Twins, the minimum-norm representation with C = I",
+                          {"gd", "closed_form"}),
+        ParamSpec::real("kernel_ridge", 0.0, "closed_form: ridge r = kernel_ridge · mean(diag 𝐊) added to the Gram matrix"),
+        ParamSpec::real("probe_ridge", 1e-6, "linear probe: ridge λ relative to the mean squared feature, λ = probe_ridge · tr(FᵀF)/K"),
     };
 }
 std::vector<ParamSpec> Pipeline::dataset_common_parameters() {
@@ -318,19 +350,25 @@ std::vector<ParamSpec> Pipeline::report_parameters() {
         ParamSpec::string("scaling_key", "architecture.width", "swept key whose scaling summary.json fits (log-log)"),
         ParamSpec::string("replicate_key", "pipeline.seed", "swept key whose values are replicates (mean and spread)"),
         ParamSpec::real("confidence", 0.95, "confidence level of the slope intervals"),
+        ParamSpec::integer("bootstrap", 2000, "resamples of the replicates for the bootstrap interval of each slope (0: none)"),
+        ParamSpec::boolean("plots", true, "render plots/ with gnuplot (the data and scripts are written either way)"),
     };
 }
 
 Pipeline Pipeline::load(const fs::path& file, const std::vector<std::string>& overrides) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(file.string() + ": cannot open the pipeline file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse(text.str(), file, overrides);
+}
+
+Pipeline Pipeline::parse(const std::string& text, const fs::path& file, const std::vector<std::string>& overrides) {
     auto impl = std::make_unique<Impl>();
     impl->file = file;
     const std::string path = file.string();
-    {
-        std::ifstream probe(file);
-        if (!probe) throw ConfigError(path + ": cannot open the pipeline file");
-    }
     try {
-        const toml::table doc = toml::parse_file(path);
+        const toml::table doc = toml::parse(text, path);
         impl->root = convert(doc, "");
     } catch (const toml::parse_error& e) {
         throw ConfigError(location(e.source()).str() + ": malformed TOML: " + std::string(e.description()));
@@ -347,13 +385,13 @@ Pipeline Pipeline::load(const fs::path& file, const std::vector<std::string>& ov
         const auto eq = o.find('=');
         const SourceLocation where{"--set " + o, 0, 0};
         if (eq == std::string::npos || eq == 0) throw ConfigError(where.str() + ": expected --set key=value (e.g. --set train.steps=100)");
-        const std::string key = o.substr(0, eq), text = o.substr(eq + 1);
+        const std::string key = o.substr(0, eq), value_text = o.substr(eq + 1);
         Value value;
         try {
-            const toml::table t = toml::parse("v = " + text, "--set " + o);
+            const toml::table t = toml::parse("v = " + value_text, "--set " + o);
             value = to_value(*t.get("v"), key);
         } catch (const toml::parse_error&) {
-            value = text;  // a bare word is a string: --set loss.preset=original
+            value = value_text;  // a bare word is a string: --set loss.preset=original
         }
         if (key.rfind("sweep.", 0) == 0) {
             if (type_of(value) != ParamType::integer_list && type_of(value) != ParamType::real_list &&
@@ -383,6 +421,44 @@ Pipeline Pipeline::load(const fs::path& file, const std::vector<std::string>& ov
             SweepAxis axis;
             axis.key = key;
             axis.where = node.where;
+            if (axis.key.rfind("pipeline.plugin_paths", 0) == 0) throw ConfigError(axis.where.str() + ": '" + axis.key + "' cannot be swept");
+            if (node.kind == Node::Kind::tables || (node.kind == Node::Kind::table && key.find('.') == std::string::npos)) {
+                // Component variants: "loss" = [{type = "barlow_twins"}, {type = "vicreg"}].
+                if (std::find(kVariantSections.begin(), kVariantSections.end(), key) == kVariantSections.end()) {
+                    throw ConfigError(axis.where.str() + ": sweep axis '" + key + "' lists tables, but only these sections can be swept " +
+                                      "as whole variants: " + join(kVariantSections));
+                }
+                if (node.kind != Node::Kind::tables)
+                    throw ConfigError(axis.where.str() + ": sweep axis '" + key + "' must be a list of tables, e.g. [{type = \"vicreg\"}]");
+                axis.variants = true;
+                std::vector<Node> tables;
+                for (std::size_t i = 0; i < node.elements.size(); ++i) {
+                    Node t = node.elements[i];
+                    std::string label;
+                    if (Node* l = t.find("label")) {
+                        if (l->kind != Node::Kind::value || !std::holds_alternative<std::string>(l->value))
+                            throw ConfigError(l->where.str() + ": a variant's label must be a string");
+                        label = std::get<std::string>(l->value);
+                        t.items.erase(std::remove_if(t.items.begin(), t.items.end(), [](const auto& kv) { return kv.first == "label"; }),
+                                      t.items.end());
+                    } else if (const Node* type = t.find("type"); type && type->kind == Node::Kind::value &&
+                                                                   std::holds_alternative<std::string>(type->value)) {
+                        label = std::get<std::string>(type->value);
+                    } else {
+                        label = key + std::to_string(i);
+                    }
+                    for (const auto& v : axis.values)
+                        if (std::get<std::string>(v) == label)
+                            throw ConfigError(t.where.str() + ": two variants of '" + key + "' are labelled '" + label +
+                                              "'; give each one its own label = \"...\"");
+                    axis.values.push_back(Value{label});
+                    tables.push_back(std::move(t));
+                }
+                if (tables.empty()) throw ConfigError(axis.where.str() + ": sweep axis '" + axis.key + "' is empty");
+                impl->variants[impl->sweep.size()] = std::move(tables);
+                impl->sweep.push_back(std::move(axis));
+                continue;
+            }
             const auto t = node.kind == Node::Kind::value ? type_of(node.value) : ParamType::boolean;
             const bool list = t == ParamType::integer_list || t == ParamType::real_list || t == ParamType::string_list;
             if (!list) {
@@ -397,14 +473,24 @@ Pipeline Pipeline::load(const fs::path& file, const std::vector<std::string>& ov
                 }
             }, node.value);
             if (axis.values.empty()) throw ConfigError(axis.where.str() + ": sweep axis '" + axis.key + "' is empty");
-            if (axis.key.rfind("pipeline.plugin_paths", 0) == 0) throw ConfigError(axis.where.str() + ": '" + axis.key + "' cannot be swept");
             impl->sweep.push_back(std::move(axis));
+        }
+    }
+    std::size_t points = 1;
+    for (const auto& a : impl->sweep) {
+        points *= a.values.size();
+        if (points > max_points) {
+            throw ConfigError(a.where.str() + ": the sweep has more than " + std::to_string(max_points) +
+                              " points; split the study into several pipelines");
         }
     }
 
     Pipeline p(std::move(impl));
-    // Resolve every point once now: errors surface at load time, not halfway through a sweep.
-    for (std::size_t i = 0; i < p.num_points(); ++i) p.resolve(i);
+    // Resolve every point now: errors surface at load time, not halfway through a sweep, and
+    // all of them at once (each distinct problem once).
+    Problems problems;
+    for (std::size_t i = 0; i < p.num_points(); ++i) problems.check([&] { p.resolve(i); });
+    problems.throw_if_any();
     return p;
 }
 
@@ -432,61 +518,114 @@ ResolvedPipeline Pipeline::resolve(std::size_t index) const {
     root.items.erase(std::remove_if(root.items.begin(), root.items.end(), [](const auto& kv) { return kv.first == "sweep"; }),
                      root.items.end());
     const auto values = point_values(index);
-    for (std::size_t i = 0; i < values.size(); ++i) set_dotted(root, impl_->sweep[i].key, values[i], impl_->sweep[i].where);
+    // Whole-table variants first, so that dotted keys can refine them.
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto& axis = impl_->sweep[i];
+        if (!axis.variants) continue;
+        const auto& tables = impl_->variants.at(i);
+        const std::size_t which = static_cast<std::size_t>(
+            std::find(axis.values.begin(), axis.values.end(), values[i]) - axis.values.begin());
+        Node table = tables[which];
+        if (Node* existing = root.find(axis.key)) *existing = std::move(table);
+        else root.items.emplace_back(axis.key, std::move(table));
+    }
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (!impl_->sweep[i].variants) set_dotted(root, impl_->sweep[i].key, values[i], impl_->sweep[i].where);
 
     const std::string file = impl_->file.string();
     ResolvedPipeline r;
-    const Config pipeline = core_config(root, "pipeline", pipeline_parameters(), file);
-    r.name = pipeline.get_string("name");
+    Problems problems;
+    problems.check([&] {
+        const Config pipeline = core_config(root, "pipeline", pipeline_parameters(), file);
+        r.name = pipeline.get_string("name");
+        pipeline.require(pipeline.get_integer("schema") == 1, "schema", "this ntkssl reads schema 1");
+        r.seed = pipeline.get_integer("seed");
+    });
     if (r.name.empty()) r.name = impl_->file.stem().string();
-    pipeline.require(pipeline.get_integer("schema") == 1, "schema", "this ntkssl reads schema 1");
-    r.seed = pipeline.get_integer("seed");
-    r.plugin_paths = plugin_paths();
-
-    r.dataset = required_component(root, "dataset", file);
-    r.architecture = required_component(root, "architecture", file);
-    r.loss = required_component(root, "loss", file);
-    if (const Node* a = root.find("augmentation")) {
-        if (a->kind != Node::Kind::tables)
-            throw ConfigError(a->where.str() + ": 'augmentation' must be an array of tables ([[augmentation]])");
-        for (std::size_t i = 0; i < a->elements.size(); ++i)
-            r.augmentations.push_back(component(a->elements[i], "augmentation[" + std::to_string(i) + "]"));
-    }
-    r.train = core_config(root, "train", train_parameters(), file);
-    r.measure = core_config(root, "measure", measure_parameters(), file);
-    r.report = core_config(root, "report", report_parameters(), file, {"expect"});
-
-    r.train.require(r.train.get_integer("steps") >= 1, "steps", "must be at least 1");
-    const double lr = r.train.get_real("learning_rate");
-    r.train.require(lr > 0 && std::isfinite(lr), "learning_rate", "must be a positive finite number");
-    r.train.require(r.train.get_real("divergence_factor") > 1, "divergence_factor", "must be > 1");
-    r.measure.require(r.measure.get_integer("every") >= 0, "every", "must be >= 0 (0: ten times per run)");
-    r.measure.require(r.measure.get_integer("probe_size") >= 1, "probe_size", "must be at least 1");
-    r.measure.require(r.measure.get_integer("ntk_memory_mb") >= 1, "ntk_memory_mb", "must be at least 1");
-    const double conf = r.report.get_real("confidence");
-    r.report.require(conf > 0 && conf < 1, "confidence", "must be strictly between 0 and 1");
-
-    if (const Node* rep = section_table(root, "report")) {
-        if (const Node* ex = rep->find("expect")) {
-            if (ex->kind != Node::Kind::table) throw ConfigError(ex->where.str() + ": report.expect must be a table ([report.expect])");
-            for (const auto& [metric, node] : ex->items) {
-                Expectation e;
-                e.metric = metric;
-                e.where = node.where;
-                if (node.kind != Node::Kind::table) {
-                    throw ConfigError(e.where.str() + ": report.expect." + metric + " must be a table such as { slope_max = -0.4 }");
-                }
-                const std::string section = "report.expect." + metric;
-                const Config c(section, e.where, entries_of(node, section, {}),
-                               {ParamSpec::real("slope_max", 0.0, "the fitted log-log slope must lie below this"),
-                                ParamSpec::real("slope_min", 0.0, "the fitted log-log slope must lie above this")});
-                if (c.has("slope_max")) e.slope_max = c.get_real("slope_max");
-                if (c.has("slope_min")) e.slope_min = c.get_real("slope_min");
-                c.require(e.slope_max || e.slope_min, "slope_max", "state slope_max and/or slope_min");
-                r.expectations.push_back(std::move(e));
-            }
+    problems.check([&] { r.plugin_paths = plugin_paths(); });
+    problems.check([&] { r.dataset = required_component(root, "dataset", file); });
+    problems.check([&] { r.architecture = required_component(root, "architecture", file); });
+    problems.check([&] { r.loss = required_component(root, "loss", file); });
+    problems.check([&] {
+        if (const Node* k = section_table(root, "kernel")) r.kernel = component(*k, "kernel");
+    });
+    problems.check([&] {
+        if (const Node* a = root.find("augmentation")) {
+            if (a->kind != Node::Kind::tables)
+                throw ConfigError(a->where.str() + ": 'augmentation' must be an array of tables ([[augmentation]])");
+            for (std::size_t i = 0; i < a->elements.size(); ++i)
+                r.augmentations.push_back(component(a->elements[i], "augmentation[" + std::to_string(i) + "]"));
         }
-    }
+    });
+    problems.check([&] {
+        r.train = core_config(root, "train", train_parameters(), file);
+        const auto& t = r.train;
+        t.require(t.get_integer("steps") >= 1, "steps", "must be at least 1");
+        const double lr = t.get_real("learning_rate");
+        t.require(lr > 0 && std::isfinite(lr), "learning_rate", "must be a positive finite number");
+        const double time = t.get_real("time");
+        t.require(time >= 0 && std::isfinite(time), "time", "must be >= 0 (0: use steps)");
+        t.require(!(time > 0 && t.has("steps")), "time", "give either steps or time, not both");
+        t.require(time == 0 || std::llround(time / lr) >= 1, "time", "is shorter than one step of learning_rate");
+        t.require(time == 0 || std::llround(time / lr) <= 100000000, "time", "needs more than 10^8 steps of learning_rate");
+        const double mu = t.get_real("momentum");
+        t.require(mu >= 0 && mu < 1, "momentum", "must be in [0, 1)");
+        t.require(mu == 0 || t.get_string("optimizer") != "flow", "momentum", "does not apply to optimizer = \"flow\"");
+        t.require(t.get_integer("batch_size") >= 0, "batch_size", "must be >= 0 (0: all samples)");
+        t.require(t.get_integer("batch_size") == 0 || t.get_string("optimizer") == "sgd", "batch_size",
+                  "only applies to optimizer = \"sgd\"");
+        t.require(t.get_real("divergence_factor") > 1, "divergence_factor", "must be > 1");
+    });
+    problems.check([&] {
+        r.measure = core_config(root, "measure", measure_parameters(), file, {"expect"});
+        const auto& m = r.measure;
+        m.require(m.get_integer("every") >= 0, "every", "must be >= 0 (0: `count` times per run)");
+        m.require(m.get_integer("count") >= 1, "count", "must be at least 1");
+        m.require(m.get_integer("probe_size") >= 1, "probe_size", "must be at least 1");
+        m.require(m.get_integer("ntk_memory_mb") >= 1, "ntk_memory_mb", "must be at least 1");
+        m.require(m.get_real("kernel_ridge") >= 0, "kernel_ridge", "must be >= 0");
+        m.require(m.get_real("probe_ridge") > 0, "probe_ridge", "must be > 0");
+    });
+    problems.check([&] {
+        r.report = core_config(root, "report", report_parameters(), file, {"expect"});
+        const double conf = r.report.get_real("confidence");
+        r.report.require(conf > 0 && conf < 1, "confidence", "must be strictly between 0 and 1");
+        r.report.require(r.report.get_integer("bootstrap") >= 0 && r.report.get_integer("bootstrap") <= 100000, "bootstrap",
+                         "must be between 0 and 100000");
+    });
+
+    problems.check([&] {
+        const Node* meas = section_table(root, "measure");
+        const Node* ex = meas ? meas->find("expect") : nullptr;
+        if (!ex) return;
+        if (ex->kind != Node::Kind::table) throw ConfigError(ex->where.str() + ": measure.expect must be a table ([measure.expect])");
+        for (const auto& [metric, node] : ex->items) {
+            Expectation e;
+            e.metric = metric;
+            e.where = node.where;
+            if (node.kind != Node::Kind::table) {
+                throw ConfigError(e.where.str() + ": measure.expect." + metric + " must be a table such as { slope_max = -0.4 }");
+            }
+            if (!find_metric(metric)) {
+                throw ConfigError(e.where.str() + ": measure.expect names an unknown metric '" + metric + "'; metrics: " +
+                                  join(metric_names()));
+            }
+            const std::string section = "measure.expect." + metric;
+            const Config c(section, e.where, entries_of(node, section, {}),
+                           {ParamSpec::real("slope_max", 0.0, "the fitted log-log slope must lie below this"),
+                            ParamSpec::real("slope_min", 0.0, "the fitted log-log slope must lie above this")});
+            if (c.has("slope_max")) e.slope_max = c.get_real("slope_max");
+            if (c.has("slope_min")) e.slope_min = c.get_real("slope_min");
+            c.require(e.slope_max || e.slope_min, "slope_max", "state slope_max and/or slope_min");
+            r.expectations.push_back(std::move(e));
+        }
+    });
+    problems.check([&] {
+        const Node* rep = section_table(root, "report");
+        if (const Node* ex = rep ? rep->find("expect") : nullptr)
+            throw ConfigError(ex->where.str() + ": expectations moved to [measure.expect] (same syntax: metric = { slope_max = -0.4 })");
+    });
+    problems.throw_if_any();
     return r;
 }
 

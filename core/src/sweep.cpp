@@ -467,7 +467,7 @@ int SweepRun::run() {
         return exit_failure;
     }
     if (opt_.check && expectation_failed) {
-        log_ << "ntkssl: --check: an expectation of [report.expect] did not pass (see summary.json)\n";
+        log_ << "ntkssl: --check: an expectation of [measure.expect] did not pass (see summary.json)\n";
         return exit_expectation;
     }
     return exit_ok;

@@ -121,7 +121,7 @@ TEST_CASE("unknown section, missing component, missing type: each located") {
 
 TEST_CASE("core sections: unknown key and wrong type carry file:line:col") {
     auto m = config_error([&] { Pipeline::load(write("trainkey", replace(kValid, "steps = 4", "step = 4"))); });
-    CHECK(m.find(":21:1: unknown key 'step' in [train]; valid keys are: steps, learning_rate") != std::string::npos);
+    CHECK(m.find(":21:1: unknown key 'step' in [train]; valid keys are: steps, time, learning_rate") != std::string::npos);
     m = config_error([&] { Pipeline::load(write("traintype", replace(kValid, "steps = 4", "steps = \"four\""))); });
     CHECK(m.find(":21:1: train.steps = \"four\" has the wrong type: expected integer, found string") != std::string::npos);
 }

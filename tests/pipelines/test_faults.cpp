@@ -119,7 +119,7 @@ TEST_CASE("plugins that throw, return the wrong shape or NaN fail their point wi
     CHECK(c.code == 1);
     const json m = json::parse(t::read_text(dir / "out" / "manifest.json"));
     CHECK(m["points"][0]["status"] == "done");
-    const std::vector<std::string> expected = {"", "architecture 'faulty_linear'", "forward() returned 25 rows for 24 samples",
+    const std::vector<std::string> expected = {"", "architecture 'faulty_linear'", "forward() returned 25×2 for 24 samples",
                                                "embedding entry (0, 0) of view", "backward: boom in backward"};
     for (std::size_t i = 1; i < 5; ++i) {
         CAPTURE(i);

@@ -15,6 +15,7 @@ struct BuildContext {
     // Shape of one sample before flattening (e.g. {28, 28}); {d} for plain vectors.
     Shape sample_shape;
     // The pipeline's architecture, for components that derive from it (analytic kernels).
+    // Valid during construction only: copy what you need.
     const ArchitectureDescription* architecture = nullptr;
 };
 

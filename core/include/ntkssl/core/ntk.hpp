@@ -21,6 +21,11 @@ NtkMethod parse_ntk_method(const std::string& name);
 Matrix empirical_ntk(const Component<Architecture>& arch, const Vector& theta, const Matrix& x1, const Matrix& x2,
                      NtkMethod method, std::size_t memory_budget_bytes, NtkOutput output = NtkOutput::full);
 
+// The weighted NTK J1 diag(w) J2ᵀ (w ≥ 0 per parameter, e.g. learning-rate multipliers), by
+// the generic path: the structured formulas know no per-parameter weights.
+Matrix weighted_empirical_ntk(const Component<Architecture>& arch, const Vector& theta, const Matrix& x1, const Matrix& x2,
+                              const Vector& weights, std::size_t memory_budget_bytes);
+
 // The reduction of a full (N1·K)×(N2·K) NTK to the given output (see NtkOutput).
 Matrix reduce_ntk(const Matrix& full, std::size_t k, NtkOutput output);
 

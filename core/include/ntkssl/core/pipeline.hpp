@@ -18,7 +18,7 @@
 
 namespace ntkssl::core {
 
-// One plugin table: [dataset], [[augmentation]], [architecture], [loss].
+// One plugin table: [dataset], [[augmentation]], [architecture], [loss], [kernel].
 struct ComponentSpec {
     std::string section;  // "loss", "augmentation[2]"
     std::string type;     // registered plugin name
@@ -26,7 +26,7 @@ struct ComponentSpec {
     std::vector<Config::Entry> params;  // every key but `type`
 };
 
-// A stated expectation on the width-scaling of a metric ([report.expect]).
+// A stated expectation on the width-scaling of a metric ([measure.expect]).
 struct Expectation {
     std::string metric;
     std::optional<double> slope_max, slope_min;
@@ -42,21 +42,33 @@ struct ResolvedPipeline {
     std::vector<ComponentSpec> augmentations;
     ComponentSpec architecture;
     ComponentSpec loss;
+    std::optional<ComponentSpec> kernel;  // [kernel], when the pipeline has one
     Config train, measure, report;
     std::vector<Expectation> expectations;
 };
 
+// One axis of the sweep grid. A dotted key ("architecture.width") takes a list of values; a
+// section name ("loss") takes a list of whole tables, the component variants, whose values
+// here are their labels (each table's `label`, else its `type`).
 struct SweepAxis {
-    std::string key;  // dotted key, e.g. "architecture.width"
+    std::string key;
     std::vector<Value> values;
     SourceLocation where;
+    bool variants = false;
 };
 
 class Pipeline {
 public:
     // Parses the file and applies the overrides ("key=value", value in TOML syntax or a bare
-    // string). Throws ConfigError with file:line:col on any problem.
+    // string). Throws ConfigError with file:line:col on any problem; problems in different
+    // sections or sweep points are all reported, one per line.
     static Pipeline load(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+    // The same from text in memory; `name` stands for the file in messages (and its directory
+    // anchors relative plugin paths).
+    static Pipeline parse(const std::string& text, const std::filesystem::path& name,
+                          const std::vector<std::string>& overrides = {});
+    // A sweep larger than this is refused: every point is resolved (and validated) up front.
+    static constexpr std::size_t max_points = 100000;
     ~Pipeline();
     Pipeline(Pipeline&&) noexcept;
     Pipeline& operator=(Pipeline&&) noexcept;

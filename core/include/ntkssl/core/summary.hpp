@@ -8,7 +8,7 @@
 //     included), slope ± t_{(1+c)/2, n−2} · stderr for confidence c (default 0.95), and R²;
 //   - replicate_slopes: the same fit per replicate, with mean and standard deviation, so the
 //     spread over seeds is visible next to the pooled interval;
-//   - verdict, where [report.expect] states slope_max / slope_min: "pass" when the whole
+//   - verdict, where [measure.expect] states slope_max / slope_min: "pass" when the whole
 //     interval satisfies the bound, "fail" when the whole interval violates it, otherwise
 //     "inconclusive".
 // Non-positive values cannot enter a log-log fit; they are counted in "excluded".
