@@ -5,6 +5,8 @@
 #include <limits>
 #include <map>
 
+#include <ntkssl/random.hpp>
+
 #include <boost/math/distributions/students_t.hpp>
 
 namespace ntkssl::core {
@@ -28,6 +30,38 @@ nlohmann::json fit_json(const LogLogFit& f) {
 }
 
 }  // namespace
+
+std::pair<double, double> bootstrap_interval(const std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>& by_replicate,
+                                             double confidence, std::size_t resamples, const std::string& stream) {
+    std::vector<const std::pair<std::vector<double>, std::vector<double>>*> reps;
+    for (const auto& [key, xy] : by_replicate) reps.push_back(&xy);
+    // A fixed stream per metric and group: the same results give the same interval.
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : stream) h = (h ^ c) * 0x100000001b3ULL;
+    Rng rng(h);
+    std::vector<double> slopes;
+    std::vector<double> xs, ys;
+    for (std::size_t b = 0; b < resamples; ++b) {
+        xs.clear();
+        ys.clear();
+        for (std::size_t i = 0; i < reps.size(); ++i) {
+            const auto* r = reps[rng.uniform_index(reps.size())];
+            xs.insert(xs.end(), r->first.begin(), r->first.end());
+            ys.insert(ys.end(), r->second.begin(), r->second.end());
+        }
+        const LogLogFit f = fit_log_log(xs, ys, confidence);
+        if (std::isfinite(f.slope)) slopes.push_back(f.slope);
+    }
+    if (slopes.size() < 2) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+    std::sort(slopes.begin(), slopes.end());
+    auto quantile = [&](double q) {
+        const double pos = q * static_cast<double>(slopes.size() - 1);
+        const auto i = static_cast<std::size_t>(pos);
+        const double frac = pos - static_cast<double>(i);
+        return i + 1 < slopes.size() ? slopes[i] * (1 - frac) + slopes[i + 1] * frac : slopes[i];
+    };
+    return {quantile((1 - confidence) / 2), quantile((1 + confidence) / 2)};
+}
 
 LogLogFit fit_log_log(const std::vector<double>& x, const std::vector<double>& y, double confidence) {
     LogLogFit f;
@@ -79,6 +113,7 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
     const std::string scaling_key = pipeline.report.get_string("scaling_key");
     const std::string replicate_key = pipeline.report.get_string("replicate_key");
     const double confidence = pipeline.report.get_real("confidence");
+    const auto resamples = static_cast<std::size_t>(pipeline.report.get_integer("bootstrap"));
     std::ptrdiff_t scaling = -1, replicate = -1;
     for (std::size_t i = 0; i < axes.size(); ++i) {
         if (axes[i].key == scaling_key) scaling = static_cast<std::ptrdiff_t>(i);
@@ -155,6 +190,22 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
                 const LogLogFit fit = fit_log_log(xs, ys, confidence);
                 g["fit"] = fit_json(fit);
                 g["fit"]["excluded"] = excluded;
+                // The verdict's interval: the t-interval, widened to the bootstrap's where that
+                // exists (points of one seed share data and views, so the pooled residuals
+                // understate the spread between seeds; with few seeds the bootstrap alone is coarse).
+                double lo = fit.ci_low, hi = fit.ci_high;
+                if (replicate >= 0 && resamples > 0 && by_rep.size() >= 2) {
+                    const auto [blo, bhi] = bootstrap_interval(by_rep, confidence, resamples, metric + key);
+                    if (std::isfinite(blo) && std::isfinite(bhi)) {
+                        g["fit"]["bootstrap_ci_low"] = blo;
+                        g["fit"]["bootstrap_ci_high"] = bhi;
+                        g["fit"]["bootstrap_resamples"] = resamples;
+                        lo = std::min(lo, blo);
+                        hi = std::max(hi, bhi);
+                    }
+                }
+                g["fit"]["verdict_ci_low"] = std::isfinite(lo) ? nlohmann::json(lo) : nlohmann::json(nullptr);
+                g["fit"]["verdict_ci_high"] = std::isfinite(hi) ? nlohmann::json(hi) : nlohmann::json(nullptr);
                 if (replicate >= 0) {
                     std::vector<double> slopes;
                     for (const auto& [rep, xy] : by_rep) {
@@ -174,11 +225,10 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
                 for (const auto& e : pipeline.expectations) {
                     if (e.metric != metric) continue;
                     std::string result = "inconclusive";
-                    const bool finite = std::isfinite(fit.ci_low) && std::isfinite(fit.ci_high);
+                    const bool finite = std::isfinite(lo) && std::isfinite(hi);
                     if (std::isfinite(fit.slope)) {
-                        const bool all_ok = finite && (!e.slope_max || fit.ci_high < *e.slope_max) &&
-                                            (!e.slope_min || fit.ci_low > *e.slope_min);
-                        const bool all_bad = (e.slope_max && fit.ci_low > *e.slope_max) || (e.slope_min && fit.ci_high < *e.slope_min);
+                        const bool all_ok = finite && (!e.slope_max || hi < *e.slope_max) && (!e.slope_min || lo > *e.slope_min);
+                        const bool all_bad = (e.slope_max && lo > *e.slope_max) || (e.slope_min && hi < *e.slope_min);
                         result = all_ok ? "pass" : all_bad ? "fail" : "inconclusive";
                     }
                     nlohmann::json expect = nlohmann::json::object();

@@ -16,11 +16,12 @@
 #include <sstream>
 #include <thread>
 
-#include <nlohmann/json.hpp>
+#include <xtensor/xnpy.hpp>
 
 #include "ntkssl/core/atomic_file.hpp"
+#include "ntkssl/core/metrics.hpp"
+#include "ntkssl/core/report.hpp"
 #include "ntkssl/core/summary.hpp"
-#include "ntkssl/core/training.hpp"
 
 extern "C" {
 // OpenBLAS's own controls (declared here: <cblas.h> clashes with xtensor-blas elsewhere).
@@ -82,6 +83,12 @@ std::string point_file_name(std::size_t id) {
     return buf;
 }
 
+std::string artifact_file_name(std::size_t id, const std::string& name) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "p%04zu-", id);
+    return buf + name + ".npy";
+}
+
 std::string records_csv(const std::vector<MetricRecord>& records) {
     std::string s = "step,t,metric,value\n";
     for (const auto& r : records)
@@ -114,10 +121,58 @@ bool parse_records(const fs::path& file, std::vector<MetricRecord>& out) {
     return true;
 }
 
+std::string seconds_text(double s) {
+    std::ostringstream os;
+    if (s < 100) os << std::fixed << std::setprecision(s < 10 ? 1 : 0) << s << " s";
+    else if (s < 6000) os << std::fixed << std::setprecision(0) << s / 60 << " min";
+    else os << std::fixed << std::setprecision(1) << s / 3600 << " h";
+    return os.str();
+}
+
+// The log: permanent lines, and on a terminal a live block of one line per running point that
+// is redrawn in place (ANSI: cursor up, clear to the end of the screen).
+class Console {
+public:
+    Console(std::ostream& os, bool live) : os_(os), live_(live) {}
+    void line(const std::string& s) {
+        erase();
+        os_ << s << "\n";
+        draw();
+        os_ << std::flush;
+    }
+    void status(std::vector<std::string> lines) {
+        erase();
+        block_ = std::move(lines);
+        draw();
+        os_ << std::flush;
+    }
+    void clear() {
+        erase();
+        block_.clear();
+        os_ << std::flush;
+    }
+
+private:
+    void erase() {
+        if (live_ && shown_ > 0) os_ << "\x1b[" << shown_ << "F\x1b[J";
+        shown_ = 0;
+    }
+    void draw() {
+        if (!live_) return;
+        for (const auto& l : block_) os_ << l << "\n";
+        shown_ = block_.size();
+    }
+    std::ostream& os_;
+    bool live_;
+    std::vector<std::string> block_;
+    std::size_t shown_ = 0;
+};
+
 struct PointState {
     std::size_t id;
     std::vector<Value> values;
     std::string status = "pending";  // pending | running | done | failed
+    std::string where;               // who runs it ("thread", "rank 2")
     std::string error;
     std::string started, finished;
     double seconds = 0;
@@ -125,40 +180,51 @@ struct PointState {
     PointProgress progress;
 };
 
-class SweepRun {
+class SweepRun final : public Scheduler {
 public:
     SweepRun(const Pipeline& p, const Registry& r, const RunOptions& o, std::ostream& out, std::ostream& log)
-        : pipeline_(p), registry_(r), opt_(o), out_(out), log_(log), first_(p.resolve(0)) {}
+        : pipeline_(p), registry_(r), opt_(o), out_(out), console_(log, o.live_progress && !o.quiet), first_(p.resolve(0)) {}
 
     int run();
+
+    std::optional<std::size_t> take(const std::string& where) override;
+    void complete(std::size_t id, PointOutcome outcome, const std::string& where) override;
+    bool stopping() const override { return g_stop.load(); }
+    void stop(const std::string& reason) override;
+    void note(const std::string& line) override {
+        std::lock_guard<std::mutex> lock(mutex_);
+        console_.line(line);
+    }
 
 private:
     void open_output();
     void worker();
-    void run_one(PointState& s);
     void progress_loop();
     void write_results_locked();
     json manifest_locked() const;
-    json plugins_json() const;  // computed once, in run()
+    json plugins_json() const;
     std::string label(const PointState& s) const;
+    std::vector<std::string> running_lines_locked() const;
+    void print_summary(bool& expectation_failed);
 
     const Pipeline& pipeline_;
     const Registry& registry_;
     const RunOptions& opt_;
     std::ostream& out_;
-    std::ostream& log_;
+    Console console_;
     ResolvedPipeline first_;
 
     std::vector<std::unique_ptr<PointState>> points_;
     std::vector<PointState*> queue_;
-    std::atomic<std::size_t> next_{0};
-    std::mutex mutex_;
+    std::size_t next_ = 0;  // guarded by mutex_
+    mutable std::mutex mutex_;
     std::condition_variable done_cv_;
     bool finished_ = false;
     std::string started_;
     int jobs_ = 1;
     json summary_;
     json plugins_;
+    std::string stop_reason_;
 };
 
 std::string SweepRun::label(const PointState& s) const {
@@ -226,6 +292,13 @@ json SweepRun::plugins_json() const {
         for (const auto& a : r.augmentations) add(PluginKind::augmentation, a.type);
         add(PluginKind::architecture, r.architecture.type);
         add(PluginKind::loss, r.loss.type);
+        const auto metrics = r.measure.get_string_list("metrics");
+        const bool kernel_metric = std::any_of(metrics.begin(), metrics.end(), [](const std::string& m) {
+            const MetricInfo* i = find_metric(m);
+            return i && i->kernel;
+        });
+        if (r.kernel) add(PluginKind::kernel, r.kernel->type);
+        else if (kernel_metric) add(PluginKind::kernel, "ntk_analytic");
     }
     return list;
 }
@@ -241,6 +314,7 @@ json SweepRun::manifest_locked() const {
         json p = {{"id", s->id}, {"values", values}, {"status", status}};
         if (!s->started.empty() && status != "pending") p["started"] = s->started;
         if (!s->finished.empty() && status != "pending") p["finished"] = s->finished;
+        if (status != "pending" && !s->where.empty()) p["worker"] = s->where;
         if (status == "done") {
             p["seconds"] = s->seconds;
             p["file"] = "points/" + point_file_name(s->id);
@@ -257,128 +331,191 @@ json SweepRun::manifest_locked() const {
     for (const auto& a : pipeline_.sweep()) {
         json vals = json::array();
         for (const auto& v : a.values) vals.push_back(value_json(v));
-        axes.push_back({{"key", a.key}, {"values", vals}});
+        axes.push_back({{"key", a.key}, {"values", vals}, {"variants", a.variants}});
     }
-    return {{"format", 1},
-            {"ntkssl_version", NTKSSL_VERSION},
-            {"pipeline",
-             {{"name", first_.name},
-              {"file", fs::absolute(pipeline_.file()).string()},
-              {"fingerprint", pipeline_.fingerprint()},
-              {"resolved", pipeline_.resolved_toml()}}},
-            {"seed", first_.seed},
-            {"sweep", axes},
-            {"plugins", plugins_},
-            {"machine",
-             {{"hardware_threads", std::thread::hardware_concurrency()},
-              {"jobs", jobs_},
-              {"blas_threads", openblas_get_num_threads()},
-              {"blas", blas ? blas : "unknown"}}},
-            {"started", started_},
-            {"finished", finished_ ? json(now_iso()) : json(nullptr)},
-            {"status", status},
-            {"counts", {{"points", points_.size()}, {"done", done}, {"failed", failed}, {"pending", points_.size() - done - failed}}},
-            {"points", pts}};
+    json machine = {{"hardware_threads", std::thread::hardware_concurrency()},
+                    {"jobs", jobs_},
+                    {"blas_threads", openblas_get_num_threads()},
+                    {"blas", blas ? blas : "unknown"}};
+    if (!opt_.machine_note.empty()) machine["parallel"] = opt_.machine_note;
+    json m = {{"format", 1},
+              {"ntkssl_version", NTKSSL_VERSION},
+              {"pipeline",
+               {{"name", first_.name},
+                {"file", fs::absolute(pipeline_.file()).string()},
+                {"fingerprint", pipeline_.fingerprint()},
+                {"resolved", pipeline_.resolved_toml()}}},
+              {"seed", first_.seed},
+              {"sweep", axes},
+              {"plugins", plugins_},
+              {"machine", machine},
+              {"started", started_},
+              {"finished", finished_ ? json(now_iso()) : json(nullptr)},
+              {"status", status},
+              {"counts", {{"points", points_.size()}, {"done", done}, {"failed", failed}, {"pending", points_.size() - done - failed}}},
+              {"points", pts}};
+    if (!stop_reason_.empty()) m["stop_reason"] = stop_reason_;
+    return m;
+}
+
+std::string metrics_csv(const std::vector<SweepAxis>& axes, const std::vector<FinishedPoint>& finished) {
+    std::string csv = "point";
+    for (const auto& a : axes) csv += "," + csv_field(a.key);
+    csv += ",step,t,metric,value\n";
+    for (const auto& p : finished) {
+        std::string prefix = std::to_string(p.id);
+        for (const auto& v : p.values) prefix += "," + csv_value(v);
+        for (const auto& r : p.records)
+            csv += prefix + "," + std::to_string(r.step) + "," + format_double(r.t) + "," + r.metric + "," + format_double(r.value) + "\n";
+    }
+    return csv;
 }
 
 void SweepRun::write_results_locked() {
-    // metrics.csv: long format, one measurement a row.
-    std::string csv = "point";
-    for (const auto& a : pipeline_.sweep()) csv += "," + csv_field(a.key);
-    csv += ",step,t,metric,value\n";
     std::vector<FinishedPoint> finished;
-    for (const auto& s : points_) {
-        if (s->status != "done") continue;
-        std::string prefix = std::to_string(s->id);
-        for (const auto& v : s->values) prefix += "," + csv_value(v);
-        for (const auto& r : s->records)
-            csv += prefix + "," + std::to_string(r.step) + "," + format_double(r.t) + "," + r.metric + "," + format_double(r.value) + "\n";
-        finished.push_back({s->id, s->values, s->records});
-    }
-    write_file_atomically(opt_.out / "metrics.csv", csv);
+    for (const auto& s : points_)
+        if (s->status == "done") finished.push_back({s->id, s->values, s->records});
+    write_file_atomically(opt_.out / "metrics.csv", metrics_csv(pipeline_.sweep(), finished));
     summary_ = summarize(pipeline_.sweep(), finished, first_);
     write_file_atomically(opt_.out / "summary.json", summary_.dump(2) + "\n");
     write_file_atomically(opt_.out / "manifest.json", manifest_locked().dump(2) + "\n");
 }
 
-void SweepRun::run_one(PointState& s) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        s.status = "running";
-        s.started = now_iso();
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    std::string error;
-    bool interrupted = false;
-    std::vector<MetricRecord> records;
-    try {
-        PreparedPoint prepared = prepare_point(pipeline_.resolve(s.id), registry_);
-        records = train_point(prepared, &s.progress, g_stop);
-    } catch (const Interrupted&) {
-        interrupted = true;
-    } catch (const std::exception& e) {
-        error = e.what();
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
+std::optional<std::size_t> SweepRun::take(const std::string& where) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (interrupted) {
+    if (g_stop || next_ >= queue_.size()) return std::nullopt;
+    PointState& s = *queue_[next_++];
+    s.status = "running";
+    s.where = where;
+    s.started = now_iso();
+    s.progress.step = 0;
+    s.progress.total = 0;
+    return s.id;
+}
+
+void SweepRun::stop(const std::string& reason) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_reason_.empty()) {
+        stop_reason_ = reason;
+        console_.line("ntkssl: " + reason);
+    }
+    g_stop = true;
+}
+
+void SweepRun::complete(std::size_t id, PointOutcome outcome, const std::string& where) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PointState& s = *points_.at(id);
+    if (outcome.interrupted) {
         s.status = "pending";
         return;
     }
-    s.finished = now_iso();
-    s.seconds = seconds;
-    if (!error.empty()) {
-        s.status = "failed";
-        s.error = error;
-        log_ << "ntkssl: " << label(s) << " failed: " << error << "\n" << std::flush;
-    } else {
-        // The point's own file first: once the manifest says done, its data is on disk.
-        write_file_atomically(opt_.out / "points" / point_file_name(s.id), records_csv(records));
-        s.records = std::move(records);
-        s.status = "done";
-        if (!opt_.quiet) {
-            log_ << "ntkssl: " << label(s) << " done in " << std::fixed << std::setprecision(1) << seconds << " s\n" << std::flush;
-            log_.unsetf(std::ios::floatfield);
+    s.finished = outcome.finished.empty() ? now_iso() : outcome.finished;
+    if (!outcome.started.empty()) s.started = outcome.started;
+    s.seconds = outcome.seconds;
+    s.where = where;
+    try {
+        if (!outcome.error.empty()) {
+            s.status = "failed";
+            s.error = outcome.error;
+            console_.line("ntkssl: " + label(s) + " failed" + (where.empty() ? "" : " on " + where) + ": " + outcome.error);
+        } else {
+            // Artifacts and the point's own file first: once the manifest says done, its data is on disk.
+            for (const auto& [name, bytes] : outcome.artifacts) {
+                fs::create_directories(opt_.out / "ntk");
+                write_file_atomically(opt_.out / "ntk" / artifact_file_name(id, name), bytes);
+            }
+            write_file_atomically(opt_.out / "points" / point_file_name(s.id), records_csv(outcome.records));
+            s.records = std::move(outcome.records);
+            s.status = "done";
+            if (!opt_.quiet) console_.line("ntkssl: " + label(s) + " done in " + seconds_text(s.seconds) + (where.empty() ? "" : " on " + where));
         }
+        write_results_locked();
+    } catch (const std::exception& e) {
+        // Writing results failed (disk full, directory gone): stop everything, keep what is on disk.
+        console_.line("ntkssl: cannot record " + label(s) + ": " + e.what());
+        s.status = "failed";
+        s.error = e.what();
+        if (stop_reason_.empty()) stop_reason_ = std::string("cannot write the results: ") + e.what();
+        g_stop = true;
     }
-    write_results_locked();
 }
 
 void SweepRun::worker() {
-    while (!g_stop) {
-        const std::size_t i = next_.fetch_add(1);
-        if (i >= queue_.size()) return;
-        try {
-            run_one(*queue_[i]);
-        } catch (const std::exception& e) {
-            // Writing results failed (disk full, directory gone): stop everything, keep what is on disk.
-            std::lock_guard<std::mutex> lock(mutex_);
-            log_ << "ntkssl: cannot record " << label(*queue_[i]) << ": " << e.what() << "\n" << std::flush;
-            queue_[i]->status = "failed";
-            queue_[i]->error = e.what();
-            g_stop = true;
-        }
+    while (const auto id = take("")) {
+        PointState& s = *points_[*id];
+        const fs::path ntk_dir = opt_.out / "ntk";
+        const ArtifactSink sink = [&](const std::string& name, const Matrix& m) {
+            fs::create_directories(ntk_dir);
+            write_file_atomically(ntk_dir / artifact_file_name(*id, name), xt::dump_npy(m));
+        };
+        complete(*id, execute_point(pipeline_, registry_, *id, &s.progress, g_stop, sink), "");
     }
+}
+
+std::vector<std::string> SweepRun::running_lines_locked() const {
+    std::vector<std::string> lines;
+    for (const auto& s : points_) {
+        if (s->status != "running") continue;
+        std::ostringstream os;
+        os << "  " << label(*s) << ":";
+        if (!s->where.empty()) {
+            os << " on " << s->where;
+        } else {
+            const auto step = s->progress.step.load(), total = s->progress.total.load();
+            const double secs = s->progress.seconds.load();
+            os << " step " << step << "/" << total << ", loss " << std::setprecision(4) << s->progress.loss.load();
+            if (step > 0 && total > step) os << ", ETA " << seconds_text(secs / static_cast<double>(step) * static_cast<double>(total - step));
+        }
+        lines.push_back(os.str());
+    }
+    return lines;
 }
 
 void SweepRun::progress_loop() {
     using namespace std::chrono_literals;
+    const bool live = opt_.live_progress;
+    // On a terminal the live block is redrawn twice a second; in a log, a line every 10 s.
+    const auto period = live ? std::chrono::milliseconds(500) : std::chrono::milliseconds(10000);
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!done_cv_.wait_for(lock, 3s, [&] { return finished_; })) {
+    while (!done_cv_.wait_for(lock, period, [&] { return finished_; })) {
         std::size_t done = 0;
-        std::string running;
-        for (const auto& s : points_) {
-            done += s->status == "done";
-            if (s->status == "running") {
-                std::ostringstream os;
-                os << " [p" << s->id << " step " << s->progress.step.load() << "/" << s->progress.total.load() << " loss "
-                   << std::setprecision(4) << s->progress.loss.load() << "]";
-                running += os.str();
-            }
+        for (const auto& s : points_) done += s->status == "done";
+        std::vector<std::string> lines = running_lines_locked();
+        const std::string head = "ntkssl: " + std::to_string(done) + "/" + std::to_string(points_.size()) + " points done";
+        if (live) {
+            lines.insert(lines.begin(), head);
+            console_.status(lines);
+        } else {
+            std::string l = head;
+            for (const auto& r : lines) l += ";" + r;
+            console_.line(l);
         }
-        log_ << "ntkssl: " << done << "/" << points_.size() << " points done" << running << "\n" << std::flush;
     }
+    console_.clear();
+}
+
+void SweepRun::print_summary(bool& expectation_failed) {
+    for (const auto& [metric, groups] : summary_["metrics"].items()) {
+        for (const auto& g : groups) {
+            if (!g.contains("fit")) continue;
+            const auto& f = g["fit"];
+            out_ << "  " << metric;
+            if (!g["group"].empty()) out_ << " " << g["group"].dump();
+            out_ << ": log-log slope in width " << std::setprecision(3);
+            if (f["slope"].is_number()) out_ << f["slope"].get<double>(); else out_ << "n/a";
+            if (f["verdict_ci_low"].is_number() && f["verdict_ci_high"].is_number())
+                out_ << " [" << f["verdict_ci_low"].get<double>() << ", " << f["verdict_ci_high"].get<double>() << "]";
+            if (g.contains("replicate_slopes") && g["replicate_slopes"]["std"].is_number())
+                out_ << ", per-seed " << g["replicate_slopes"]["mean"].get<double>() << " ± " << g["replicate_slopes"]["std"].get<double>();
+            if (g.contains("verdict")) {
+                const std::string r = g["verdict"]["result"];
+                out_ << ", expectation " << g["verdict"]["expect"].dump() << ": " << r;
+                expectation_failed = expectation_failed || r != "pass";
+            }
+            out_ << "\n";
+        }
+    }
+    if (summary_.contains("unmet_expectations")) expectation_failed = true;
 }
 
 int SweepRun::run() {
@@ -395,9 +532,13 @@ int SweepRun::run() {
     if (jobs_ > 1) openblas_set_num_threads(1);
 
     if (!opt_.quiet) {
-        log_ << "ntkssl: running '" << first_.name << "': " << points_.size() << " points";
-        if (already) log_ << " (" << already << " already done, resuming)";
-        log_ << " on " << jobs_ << " thread" << (jobs_ > 1 ? "s" : "") << ", results in " << opt_.out.string() << "\n" << std::flush;
+        std::ostringstream os;
+        os << "ntkssl: running '" << first_.name << "': " << points_.size() << " points";
+        if (already) os << " (" << already << " already done, resuming)";
+        os << " on " << jobs_ << " thread" << (jobs_ > 1 ? "s" : "");
+        if (!opt_.machine_note.empty()) os << " and " << opt_.machine_note;
+        os << ", results in " << opt_.out.string();
+        console_.line(os.str());
     }
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -408,6 +549,7 @@ int SweepRun::run() {
     {
         std::vector<std::thread> workers;
         for (int j = 0; j < jobs_; ++j) workers.emplace_back([this] { worker(); });
+        if (opt_.remote) opt_.remote(*this);
         for (auto& w : workers) w.join();
     }
     {
@@ -419,61 +561,112 @@ int SweepRun::run() {
     openblas_set_num_threads(blas_before);
 
     std::size_t done = 0, failed = 0;
+    std::vector<std::string> notes;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        write_results_locked();
+        try {
+            write_results_locked();
+            std::vector<FinishedPoint> finished;
+            for (const auto& s : points_)
+                if (s->status == "done") finished.push_back({s->id, s->values, s->records});
+            const json manifest = manifest_locked();
+            ReportInput in;
+            in.out = opt_.out;
+            in.pipeline_name = first_.name;
+            in.axes = &pipeline_.sweep();
+            in.points = &finished;
+            in.summary = &summary_;
+            in.manifest = &manifest;
+            in.scaling_key = first_.report.get_string("scaling_key");
+            in.replicate_key = first_.report.get_string("replicate_key");
+            in.plots = first_.report.get_bool("plots");
+            notes = write_report(in);
+        } catch (const std::exception& e) {
+            notes.push_back(std::string("cannot write the final results: ") + e.what());
+        }
         for (const auto& s : points_) {
             done += s->status == "done";
             failed += s->status == "failed";
         }
     }
+    for (const auto& n : notes) console_.line("ntkssl: report: " + n);
 
     // The scaling table, in words, on stdout.
     bool expectation_failed = false;
     out_ << "ntkssl: " << done << "/" << points_.size() << " points done";
     if (failed) out_ << ", " << failed << " failed";
     out_ << "\n";
-    for (const auto& [metric, groups] : summary_["metrics"].items()) {
-        for (const auto& g : groups) {
-            if (!g.contains("fit")) continue;
-            const auto& f = g["fit"];
-            out_ << "  " << metric;
-            if (!g["group"].empty()) out_ << " " << g["group"].dump();
-            out_ << ": log-log slope in width " << std::setprecision(3);
-            if (f["slope"].is_number()) out_ << f["slope"].get<double>(); else out_ << "n/a";
-            if (f["ci_low"].is_number() && f["ci_high"].is_number())
-                out_ << " [" << f["ci_low"].get<double>() << ", " << f["ci_high"].get<double>() << "]";
-            if (g.contains("replicate_slopes") && g["replicate_slopes"]["std"].is_number())
-                out_ << ", per-seed " << g["replicate_slopes"]["mean"].get<double>() << " ± " << g["replicate_slopes"]["std"].get<double>();
-            if (g.contains("verdict")) {
-                const std::string r = g["verdict"]["result"];
-                out_ << ", expectation " << g["verdict"]["expect"].dump() << ": " << r;
-                expectation_failed = expectation_failed || r != "pass";
-            }
-            out_ << "\n";
-        }
-    }
-    if (summary_.contains("unmet_expectations")) expectation_failed = true;
-    out_ << "ntkssl: results in " << opt_.out.string() << " (manifest.json, metrics.csv, summary.json)\n" << std::flush;
+    print_summary(expectation_failed);
+    out_ << "ntkssl: results in " << opt_.out.string() << " (report.md, summary.json, metrics.csv, manifest.json, plots/)\n" << std::flush;
 
     if (g_stop && g_signal) {
-        log_ << "ntkssl: interrupted by signal " << static_cast<int>(g_signal) << "; " << done << " of " << points_.size()
-             << " points are done and saved. Complete the run with: ntkssl run " << pipeline_.file().string() << " --out "
-             << opt_.out.string() << " --resume\n";
+        std::ostringstream os;
+        os << "ntkssl: interrupted by signal " << static_cast<int>(g_signal) << "; " << done << " of " << points_.size()
+           << " points are done and saved. Complete the run with: ntkssl run " << pipeline_.file().string() << " --out "
+           << opt_.out.string() << " --resume";
+        console_.line(os.str());
         return exit_interrupted;
     }
     if (g_stop || failed) {
-        if (failed) log_ << "ntkssl: " << failed << " point(s) failed; see 'error' in manifest.json. --resume re-runs only points that are not done.\n";
+        if (failed)
+            console_.line("ntkssl: " + std::to_string(failed) +
+                          " point(s) failed; see 'error' in manifest.json. --resume re-runs only points that are not done.");
         return exit_failure;
     }
     if (opt_.check && expectation_failed) {
-        log_ << "ntkssl: --check: an expectation of [measure.expect] did not pass (see summary.json)\n";
+        console_.line("ntkssl: --check: an expectation of [measure.expect] did not pass (see summary.json)");
         return exit_expectation;
     }
     return exit_ok;
 }
 
 }  // namespace
+
+PointOutcome execute_point(const Pipeline& pipeline, const Registry& registry, std::size_t id, PointProgress* progress,
+                           const std::atomic<bool>& stop, const ArtifactSink& artifacts) {
+    PointOutcome o;
+    o.started = now_iso();
+    const auto t0 = std::chrono::steady_clock::now();
+    const ArtifactSink keep = [&](const std::string& name, const Matrix& m) { o.artifacts.push_back({name, xt::dump_npy(m)}); };
+    try {
+        PreparedPoint prepared = prepare_point(pipeline.resolve(id), registry);
+        o.records = train_point(prepared, progress, stop, artifacts ? artifacts : keep);
+    } catch (const Interrupted&) {
+        o.interrupted = true;
+    } catch (const std::exception& e) {
+        o.error = e.what();
+    }
+    o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    o.finished = now_iso();
+    return o;
+}
+
+std::vector<std::uint8_t> encode_outcome(const PointOutcome& o) {
+    json records = json::array();
+    for (const auto& r : o.records) records.push_back({r.step, r.t, r.metric, r.value});
+    json artifacts = json::array();
+    for (const auto& [name, bytes] : o.artifacts)
+        artifacts.push_back({{"name", name}, {"npy", json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()))}});
+    const json j = {{"interrupted", o.interrupted}, {"error", o.error},   {"records", records}, {"artifacts", artifacts},
+                    {"seconds", o.seconds},         {"started", o.started}, {"finished", o.finished}};
+    return json::to_cbor(j);
+}
+
+PointOutcome decode_outcome(const std::vector<std::uint8_t>& bytes) {
+    const json j = json::from_cbor(bytes);
+    PointOutcome o;
+    o.interrupted = j.at("interrupted").get<bool>();
+    o.error = j.at("error").get<std::string>();
+    for (const auto& r : j.at("records")) o.records.push_back({r[0].get<std::int64_t>(), r[1].get<double>(), r[2].get<std::string>(), r[3].get<double>()});
+    for (const auto& a : j.at("artifacts")) {
+        const auto& bin = a.at("npy").get_binary();
+        o.artifacts.push_back({a.at("name").get<std::string>(), std::string(bin.begin(), bin.end())});
+    }
+    o.seconds = j.at("seconds").get<double>();
+    o.started = j.at("started").get<std::string>();
+    o.finished = j.at("finished").get<std::string>();
+    return o;
+}
 
 void install_interrupt_handlers() {
     struct sigaction sa {};
@@ -484,11 +677,55 @@ void install_interrupt_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
+const std::atomic<bool>& interrupt_flag() { return g_stop; }
+
 int run_sweep(const Pipeline& pipeline, const Registry& registry, const RunOptions& options, std::ostream& out, std::ostream& log) {
     g_stop = false;
     g_signal = 0;
     SweepRun run(pipeline, registry, options, out, log);
     return run.run();
+}
+
+int report_directory(const fs::path& out, std::ostream& log) {
+    const fs::path manifest_file = out / "manifest.json";
+    json manifest;
+    try {
+        manifest = json::parse(read_file(manifest_file));
+    } catch (const std::exception& e) {
+        throw ConfigError("'" + out.string() + "' holds no readable manifest.json of an ntkssl run (" + e.what() + ")");
+    }
+    const std::string resolved = manifest.value("/pipeline/resolved"_json_pointer, std::string());
+    const std::string file = manifest.value("/pipeline/file"_json_pointer, std::string("pipeline.toml"));
+    const Pipeline pipeline = Pipeline::parse(resolved, file);
+    const ResolvedPipeline first = pipeline.resolve(0);
+    std::vector<FinishedPoint> finished;
+    for (const auto& p : manifest.value("points", json::array())) {
+        if (p.value("status", "") != "done") continue;
+        const std::size_t id = p.value("id", std::size_t(-1));
+        if (id >= pipeline.num_points()) continue;
+        FinishedPoint fp{id, pipeline.point_values(id), {}};
+        if (!parse_records(out / "points" / point_file_name(id), fp.records)) {
+            log << "ntkssl: report: points/" << point_file_name(id) << " is missing or damaged; point " << id << " is left out\n";
+            continue;
+        }
+        finished.push_back(std::move(fp));
+    }
+    const json summary = summarize(pipeline.sweep(), finished, first);
+    write_file_atomically(out / "summary.json", summary.dump(2) + "\n");
+    write_file_atomically(out / "metrics.csv", metrics_csv(pipeline.sweep(), finished));
+    ReportInput in;
+    in.out = out;
+    in.pipeline_name = first.name;
+    in.axes = &pipeline.sweep();
+    in.points = &finished;
+    in.summary = &summary;
+    in.manifest = &manifest;
+    in.scaling_key = first.report.get_string("scaling_key");
+    in.replicate_key = first.report.get_string("replicate_key");
+    in.plots = first.report.get_bool("plots");
+    for (const auto& n : write_report(in)) log << "ntkssl: report: " << n << "\n";
+    log << "ntkssl: " << (out / "report.md").string() << " written from " << finished.size() << " done point(s)\n";
+    return exit_ok;
 }
 
 }  // namespace ntkssl::core
