@@ -74,3 +74,33 @@ TEST_CASE("summarize groups by width, reports spread over seeds, and gives verdi
     CHECK(g["verdict"]["result"] == "pass");
     CHECK(s["unmet_expectations"][0]["metric"] == "absent");
 }
+
+TEST_CASE("the bootstrap over seeds spans the per-seed slopes and widens the verdict's interval") {
+    // Three seeds whose values follow exact power laws with slopes −0.8, −1.0, −1.2 at the same
+    // widths: the pooled slope of any resample is the mean of its seeds' slopes, so the
+    // percentile interval lies in [−1.2, −0.8]; all three draws equal has probability 1/27 > 2.5%,
+    // so at 95% both ends are reached.
+    std::vector<SweepAxis> axes(2);
+    axes[0].key = "architecture.width";
+    axes[1].key = "pipeline.seed";
+    std::vector<FinishedPoint> points;
+    std::size_t id = 0;
+    const double slopes[] = {-0.8, -1.0, -1.2};
+    for (std::int64_t w : {100, 400, 1600})
+        for (std::int64_t s : {0, 1, 2})
+            points.push_back({id++, {Value{w}, Value{s}}, {{5, 1.0, "m", std::pow(static_cast<double>(w), slopes[s])}}});
+    ResolvedPipeline p;
+    p.report = Config("report", {"p.toml", 1, 1}, {}, Pipeline::report_parameters());
+    p.expectations.push_back({"m", -0.9, std::nullopt, {"p.toml", 2, 1}});
+    const auto s = summarize(axes, points, p);
+    const auto& f = s["metrics"]["m"][0]["fit"];
+    CHECK(f["slope"].get<double>() == doctest::Approx(-1.0).epsilon(1e-12));
+    CHECK(f["bootstrap_ci_low"].get<double>() == doctest::Approx(-1.2).epsilon(1e-9));
+    CHECK(f["bootstrap_ci_high"].get<double>() == doctest::Approx(-0.8).epsilon(1e-9));
+    // The verdict's interval is the union of the t and bootstrap intervals; it straddles −0.9.
+    CHECK(f["verdict_ci_low"].get<double>() == std::min(f["ci_low"].get<double>(), f["bootstrap_ci_low"].get<double>()));
+    CHECK(f["verdict_ci_high"].get<double>() == std::max(f["ci_high"].get<double>(), f["bootstrap_ci_high"].get<double>()));
+    CHECK(s["metrics"]["m"][0]["verdict"]["result"] == "inconclusive");
+    // Reproducible: the same results give the same interval.
+    CHECK(summarize(axes, points, p)["metrics"]["m"][0]["fit"]["bootstrap_ci_low"] == f["bootstrap_ci_low"]);
+}
