@@ -14,6 +14,7 @@
 #include "ntkssl/core/kernel_models.hpp"
 #include "ntkssl/core/metrics.hpp"
 #include "ntkssl/core/ntk.hpp"
+#include "ntkssl/core/optimizer.hpp"
 #include "ntkssl/core/representation.hpp"
 
 namespace ntkssl::core {
@@ -57,32 +58,6 @@ Matrix stack(const std::vector<Matrix>& blocks) {
     }
     return out;
 }
-
-// The optimizer of [train], applied alike to θ (with the learning-rate multipliers) and to the
-// kernel models' function-space coefficients β (whose kernels already contain them).
-struct Optimizer {
-    enum class Kind { gd, sgd, flow } kind = Kind::gd;
-    double lr = 0.1, momentum = 0.0;
-
-    // x ← x − η·s∘v with v ← μ v + g (gd, sgd), or Heun's step with grad_at(x̃) (flow).
-    template <class State, class GradAt>
-    void step(State& x, State& velocity, const State& g, const State* scale, GradAt&& grad_at) const {
-        auto scaled = [&](const State& d) { return scale ? State(*scale * d) : d; };
-        if (kind == Kind::flow) {
-            const State tilde = x - lr * scaled(g);
-            const State g2 = grad_at(tilde);
-            x -= (0.5 * lr) * scaled(g + g2);
-            return;
-        }
-        if (momentum > 0) {
-            if (velocity.size() != g.size()) velocity = xt::zeros_like(g);
-            velocity = momentum * velocity + g;
-            x -= lr * scaled(velocity);
-        } else {
-            x -= lr * scaled(g);
-        }
-    }
-};
 
 // The samples of each step: all of them, or (sgd) batches of shuffled epochs, the last
 // incomplete batch of an epoch dropped.
@@ -262,21 +237,22 @@ std::vector<MetricRecord> train_point(PreparedPoint& pt, PointProgress* progress
     auto evaluate = [&](const std::vector<Matrix>& z, const Labels& y) {
         return pt.loss.call("evaluate", [&](const Loss& l) { return l.evaluate(z, y); });
     };
-    auto gradient = [&](const Vector& th, const std::vector<Matrix>& xs, const std::vector<Matrix>& z, const LossValue& lv) {
+    // ∇L into `grad` (overwritten), every view's backward pass adding in place.
+    auto gradient = [&](const Vector& th, const std::vector<Matrix>& xs, const std::vector<Matrix>& z, const LossValue& lv, Vector& grad) {
         NTKSSL_CHECK(lv.gradients.size() == num_views, ShapeError,
                      pt.loss.context() << ": evaluate() returned " << lv.gradients.size() << " gradients for " << num_views << " views");
-        Vector grad = xt::zeros<double>({num_params});
+        if (grad.size() != num_params) grad = Vector::from_shape({num_params});
+        grad.fill(0.0);
         for (std::size_t v = 0; v < num_views; ++v) {
             NTKSSL_CHECK(lv.gradients[v].shape() == z[v].shape(), ShapeError,
                          pt.loss.context() << ": the gradient of view " << v << " has shape " << lv.gradients[v].shape(0) << "×"
                                            << lv.gradients[v].shape(1) << ", the view's embedding " << z[v].shape(0) << "×" << z[v].shape(1));
-            const Vector g = arch.call("backward", [&](const Architecture& a) {
-                return a.backward_from(th, xs[v], lv.gradients[v], states[v].get());
+            arch.call("backward", [&](const Architecture& a) {
+                a.backward_accumulate(th, xs[v], lv.gradients[v], states[v].get(), grad);
+                return 0;
             });
-            NTKSSL_CHECK(g.size() == num_params, ShapeError, arch.context() << ": backward() returned " << g.size() << " entries, θ has " << num_params);
-            grad += g;
+            NTKSSL_CHECK(grad.size() == num_params, ShapeError, arch.context() << ": backward() resized the gradient to " << grad.size());
         }
-        return grad;
     };
 
     std::vector<MetricRecord> records;
@@ -357,7 +333,7 @@ std::vector<MetricRecord> train_point(PreparedPoint& pt, PointProgress* progress
     double initial_loss = 0.0;
     const bool resample = p.train.get_string("views") == "resample";
     Batches batches(n, static_cast<std::size_t>(p.train.get_integer("batch_size")), static_cast<std::uint64_t>(p.seed));
-    Vector velocity;
+    Vector velocity, grad;
     std::size_t next_measure = 0;
 
     for (std::int64_t step = 0; step <= steps; ++step) {
@@ -431,12 +407,14 @@ std::vector<MetricRecord> train_point(PreparedPoint& pt, PointProgress* progress
         if (step == steps) break;
 
         // The network's step.
-        const Vector grad = gradient(theta, xs, z, lv);
+        gradient(theta, xs, z, lv, grad);
         opt.step(theta, velocity, grad, scale_ptr, [&](const Vector& th) {
             const std::vector<Matrix> zt = forward_views(th, xs, true);
             const LossValue lt = evaluate(zt, ys);
             NTKSSL_CHECK(std::isfinite(lt.value), NumericError, "diverged in the second stage of " << at_step(step, lr) << ": the loss is " << lt.value);
-            return gradient(th, xs, zt, lt);
+            Vector g2;
+            gradient(th, xs, zt, lt, g2);
+            return g2;
         });
         if (!finite(theta)) {
             throw NumericError("diverged at " + at_step(step + 1, lr) + ": the parameters are no longer finite; try a smaller train.learning_rate");

@@ -47,6 +47,32 @@ void gemm(const Matrix& a, Op op_a, const Matrix& b, Op op_b, Matrix& c, double 
                 static_cast<int>(b.shape(1)), beta, c.data(), static_cast<int>(n));
 }
 
+ConstView view(const Vector& v, std::size_t offset, std::size_t rows, std::size_t cols) {
+    NTKSSL_CHECK(offset + rows * cols <= v.size(), ShapeError,
+                 "view: " << rows << "×" << cols << " at offset " << offset << " exceeds a vector of " << v.size());
+    return {v.data() + offset, rows, cols};
+}
+
+MutableView view(Vector& v, std::size_t offset, std::size_t rows, std::size_t cols) {
+    NTKSSL_CHECK(offset + rows * cols <= v.size(), ShapeError,
+                 "view: " << rows << "×" << cols << " at offset " << offset << " exceeds a vector of " << v.size());
+    return {v.data() + offset, rows, cols};
+}
+
+void gemm(ConstView a, Op op_a, ConstView b, Op op_b, MutableView c, double alpha, double beta) {
+    const std::size_t m = op_a == Op::none ? a.rows : a.cols, k = op_a == Op::none ? a.cols : a.rows;
+    const std::size_t kb = op_b == Op::none ? b.rows : b.cols, n = op_b == Op::none ? b.cols : b.rows;
+    NTKSSL_CHECK(kb == k, ShapeError, "gemm: inner dimensions differ: op(A) is " << m << "×" << k << ", op(B) is " << kb << "×" << n);
+    NTKSSL_CHECK(c.rows == m && c.cols == n, ShapeError, "gemm: C is " << c.rows << "×" << c.cols << ", expected " << m << "×" << n);
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (std::size_t i = 0; i < m * n; ++i) c.data[i] = beta == 0.0 ? 0.0 : beta * c.data[i];
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, cblas_op(op_a), cblas_op(op_b), static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha,
+                a.data, static_cast<int>(a.cols), b.data, static_cast<int>(b.cols), beta, c.data, static_cast<int>(n));
+}
+
 Matrix matmul(const Matrix& a, const Matrix& b, Op op_a, Op op_b) {
     Matrix c = Matrix::from_shape({rows(a, op_a), cols(b, op_b)});
     gemm(a, op_a, b, op_b, c);

@@ -29,8 +29,9 @@ Matrix Architecture::forward_keep(const Vector& theta, const Matrix& x, std::uni
     return forward(theta, x);
 }
 
-Vector Architecture::backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState*) const {
-    return backward(theta, x, grad_z);
+void Architecture::backward_accumulate(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState*,
+                                       Vector& grad) const {
+    grad += backward(theta, x, grad_z);
 }
 
 std::vector<double> Architecture::learning_rate_multipliers() const { return std::vector<double>(blocks().size(), 1.0); }

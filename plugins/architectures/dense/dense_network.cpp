@@ -137,28 +137,42 @@ Matrix DenseNetwork::weights(const Vector& theta, std::size_t offset, std::size_
     return w;
 }
 
-DenseNetwork::Pass DenseNetwork::run(const Vector& theta, const Matrix& x) const {
-    Pass p;
+namespace {
+
+// Resizes m to rows×cols only when its shape differs: buffers are reused from step to step.
+void ensure_shape(Matrix& m, std::size_t rows, std::size_t cols) {
+    if (m.dimension() != 2 || m.shape(0) != rows || m.shape(1) != cols) m = Matrix::from_shape({rows, cols});
+}
+
+}  // namespace
+
+void DenseNetwork::run_into(const Vector& theta, const Matrix& x, Pass& p) const {
+    p.u.resize(layers_.size());
+    p.h.resize(layers_.size());
     for (std::size_t l = 0; l < layers_.size(); ++l) {
         const Layer& ly = layers_[l];
-        const Matrix w = weights(theta, ly.off_w, ly.width, ly.fan_in);
-        Matrix u = Matrix::from_shape({x.shape(0), ly.width});
-        linalg::gemm(input_of(p, x, l), Op::none, w, Op::transpose, u, ly.a);
+        Matrix& u = p.u[l];
+        ensure_shape(u, x.shape(0), ly.width);
+        linalg::gemm(linalg::view(input_of(p, x, l)), Op::none, linalg::view(theta, ly.off_w, ly.width, ly.fan_in), Op::transpose,
+                     linalg::view(u), ly.a);
         if (s_.bias)
             for (std::size_t n = 0; n < u.shape(0); ++n)
                 for (std::size_t m = 0; m < ly.width; ++m) u(n, m) += a_b_ * theta(ly.off_b + m);
-        Matrix h = Matrix::from_shape(u.shape());
-        act_.values(u.data(), h.data(), u.size());
-        p.u.push_back(std::move(u));
-        p.h.push_back(std::move(h));
+        ensure_shape(p.h[l], x.shape(0), ly.width);
+        act_.values(u.data(), p.h[l].data(), u.size());
     }
+}
+
+DenseNetwork::Pass DenseNetwork::run(const Vector& theta, const Matrix& x) const {
+    Pass p;
+    run_into(theta, x, p);
     return p;
 }
 
 Matrix DenseNetwork::readout(const Vector& theta, const Pass& p) const {
-    const Matrix v = weights(theta, off_v_, s_.output_dim, s_.widths.back());
     Matrix z = Matrix::from_shape({p.h.back().shape(0), s_.output_dim});
-    linalg::gemm(p.h.back(), Op::none, v, Op::transpose, z, a_out_);
+    linalg::gemm(linalg::view(p.h.back()), Op::none, linalg::view(theta, off_v_, s_.output_dim, s_.widths.back()), Op::transpose,
+                 linalg::view(z), a_out_);
     return z;
 }
 
@@ -169,23 +183,34 @@ Matrix DenseNetwork::forward(const Vector& theta, const Matrix& x) const {
 
 Matrix DenseNetwork::forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const {
     check(theta, x, "forward");
-    auto pass = std::make_unique<Pass>(run(theta, x));
-    Matrix z = readout(theta, *pass);
-    state = std::move(pass);
-    return z;
+    // Reuse the buffers of an earlier pass (of ours): the training loop calls this every step.
+    if (!dynamic_cast<Pass*>(state.get())) state = std::make_unique<Pass>();
+    Pass& pass = static_cast<Pass&>(*state);
+    run_into(theta, x, pass);
+    return readout(theta, pass);
 }
 
 Vector DenseNetwork::backward(const Vector& theta, const Matrix& x, const Matrix& grad_z) const {
     check(theta, x, "backward");
-    return backward_pass(theta, x, grad_z, run(theta, x));
+    Vector g = xt::zeros<double>({num_params_});
+    const Pass p = run(theta, x);
+    backward_pass(theta, x, grad_z, p, g);
+    return g;
 }
 
-Vector DenseNetwork::backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state) const {
+void DenseNetwork::backward_accumulate(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state,
+                                       Vector& grad) const {
     check(theta, x, "backward");
+    NTKSSL_CHECK(grad.size() == num_params_, ShapeError,
+                 s_.family << "::backward: the gradient has " << grad.size() << " entries, expected " << num_params_);
     const auto* pass = dynamic_cast<const Pass*>(state);
     // A state of another shape (or none) is not ours to trust: recompute.
-    if (!pass || pass->h.size() != layers_.size() || pass->h.front().shape(0) != x.shape(0)) return backward(theta, x, grad_z);
-    return backward_pass(theta, x, grad_z, *pass);
+    if (!pass || pass->h.size() != layers_.size() || pass->h.front().shape(0) != x.shape(0)) {
+        const Pass p = run(theta, x);
+        backward_pass(theta, x, grad_z, p, grad);
+        return;
+    }
+    backward_pass(theta, x, grad_z, *pass, grad);
 }
 
 std::vector<double> DenseNetwork::learning_rate_multipliers() const {
@@ -206,43 +231,41 @@ std::vector<double> DenseNetwork::learning_rate_multipliers() const {
     return out;
 }
 
-Vector DenseNetwork::backward_pass(const Vector& theta, const Matrix& x, const Matrix& grad_z, const Pass& p) const {
+// grad += ∂/∂θ Σ G ∘ f(X), every product written straight into grad's blocks (no
+// parameter-sized temporaries); the pass's scratch buffers hold ∂L/∂h and σ'.
+void DenseNetwork::backward_pass(const Vector& theta, const Matrix& x, const Matrix& grad_z, const Pass& p, Vector& grad) const {
     NTKSSL_CHECK(grad_z.shape(0) == x.shape(0) && grad_z.shape(1) == s_.output_dim, ShapeError,
                  s_.family << "::backward: ∂L/∂Z is " << grad_z.shape(0) << "×" << grad_z.shape(1) << ", expected " << x.shape(0)
                            << "×" << s_.output_dim);
-    Vector g = xt::zeros<double>({num_params_});
-    if (s_.train_v) {  // ∂L/∂V = a_out Gᵀ H^L
-        Matrix gv = Matrix::from_shape({s_.output_dim, s_.widths.back()});
-        linalg::gemm(grad_z, Op::transpose, p.h.back(), Op::none, gv, a_out_);
-        std::copy(gv.begin(), gv.end(), g.data() + off_v_);
-    }
-    if (!s_.train_w && !s_.train_b) return g;
+    const std::size_t n = x.shape(0), k = s_.output_dim, mL = s_.widths.back();
+    if (s_.train_v)  // ∂L/∂V = a_out Gᵀ H^L
+        linalg::gemm(linalg::view(grad_z), Op::transpose, linalg::view(p.h.back()), Op::none, linalg::view(grad, off_v_, k, mL), a_out_,
+                     1.0);
+    if (!s_.train_w && !s_.train_b) return;
     // ∂L/∂h^L = a_out G V, then down the layers: ∂L/∂u^l = ∂L/∂h^l ∘ σ'(u^l).
-    const Matrix v = weights(theta, off_v_, s_.output_dim, s_.widths.back());
-    Matrix dh = Matrix::from_shape({x.shape(0), s_.widths.back()});
-    linalg::gemm(grad_z, Op::none, v, Op::none, dh, a_out_);
-    Matrix dsigma;
+    Matrix& dh = p.scratch_dh;
+    Matrix& dsigma = p.scratch_dsigma;
+    ensure_shape(dh, n, mL);
+    linalg::gemm(linalg::view(grad_z), Op::none, linalg::view(theta, off_v_, k, mL), Op::none, linalg::view(dh), a_out_);
     for (std::size_t l = layers_.size(); l-- > 0;) {
         const Layer& ly = layers_[l];
-        Matrix& du = dh;
-        dsigma.resize({du.shape(0), du.shape(1)});
+        ensure_shape(dsigma, n, ly.width);
         act_.derivatives(p.u[l].data(), p.h[l].data(), dsigma.data(), dsigma.size());
+        Matrix& du = dh;
         du *= dsigma;
-        if (s_.train_w) {  // ∂L/∂W^l = a_l (∂L/∂u^l)ᵀ h^{l−1}
-            Matrix gw = Matrix::from_shape({ly.width, ly.fan_in});
-            linalg::gemm(du, Op::transpose, input_of(p, x, l), Op::none, gw, ly.a);
-            std::copy(gw.begin(), gw.end(), g.data() + ly.off_w);
-        }
+        if (s_.train_w)  // ∂L/∂W^l = a_l (∂L/∂u^l)ᵀ h^{l−1}
+            linalg::gemm(linalg::view(du), Op::transpose, linalg::view(input_of(p, x, l)), Op::none,
+                         linalg::view(grad, ly.off_w, ly.width, ly.fan_in), ly.a, 1.0);
         if (s_.train_b)
-            for (std::size_t n = 0; n < du.shape(0); ++n)
-                for (std::size_t m = 0; m < ly.width; ++m) g(ly.off_b + m) += a_b_ * du(n, m);
+            for (std::size_t r = 0; r < n; ++r)
+                for (std::size_t m = 0; m < ly.width; ++m) grad(ly.off_b + m) += a_b_ * du(r, m);
         if (l > 0) {  // ∂L/∂h^{l−1} = a_l (∂L/∂u^l) W^l
-            Matrix next = Matrix::from_shape({x.shape(0), ly.fan_in});
-            linalg::gemm(du, Op::none, weights(theta, ly.off_w, ly.width, ly.fan_in), Op::none, next, ly.a);
-            dh = std::move(next);
+            Matrix& next = p.scratch_next;
+            ensure_shape(next, n, ly.fan_in);
+            linalg::gemm(linalg::view(du), Op::none, linalg::view(theta, ly.off_w, ly.width, ly.fan_in), Op::none, linalg::view(next), ly.a);
+            std::swap(dh, next);
         }
     }
-    return g;
 }
 
 std::vector<Matrix> DenseNetwork::output_derivatives(const Vector& theta, const Pass& p) const {

@@ -62,7 +62,8 @@ public:
     Vector backward(const Vector& theta, const Matrix& x, const Matrix& grad_z) const override;
     Matrix jacobian(const Vector& theta, const Matrix& x) const override;
     Matrix forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const override;
-    Vector backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state) const override;
+    void backward_accumulate(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state,
+                             Vector& grad) const override;
     std::vector<double> learning_rate_multipliers() const override;
     bool has_structured_ntk() const override { return true; }
     Matrix structured_ntk(const Vector& theta, const Matrix& x1, const Matrix& x2, NtkOutput output,
@@ -76,13 +77,16 @@ private:
     };
     struct Pass : ForwardState {   // what a forward pass keeps for backward and the NTK
         std::vector<Matrix> u, h;  // u[l], h[l] for l = 0..L−1 (layer l+1); input not copied
+        // Backward's working buffers, kept with the pass so that training reuses them.
+        mutable Matrix scratch_dh, scratch_dsigma, scratch_next;
     };
 
     void check(const Vector& theta, const Matrix& x, const char* what) const;
     Matrix weights(const Vector& theta, std::size_t offset, std::size_t rows, std::size_t cols) const;
     Pass run(const Vector& theta, const Matrix& x) const;
+    void run_into(const Vector& theta, const Matrix& x, Pass& p) const;  // reuses p's buffers
     Matrix readout(const Vector& theta, const Pass& p) const;
-    Vector backward_pass(const Vector& theta, const Matrix& x, const Matrix& grad_z, const Pass& p) const;
+    void backward_pass(const Vector& theta, const Matrix& x, const Matrix& grad_z, const Pass& p, Vector& grad) const;
     const Matrix& input_of(const Pass& p, const Matrix& x, std::size_t l) const { return l == 0 ? x : p.h[l - 1]; }
     // B_l for every layer (index l−1), rows n·K + k.
     std::vector<Matrix> output_derivatives(const Vector& theta, const Pass& p) const;

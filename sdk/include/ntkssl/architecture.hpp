@@ -20,8 +20,10 @@
 //   - describe() tells analytic kernels what the network is.
 //
 // OPTIONAL (defaults are correct, only slower or plainer):
-//   - forward_keep / backward_from: a forward pass that keeps what backward needs, so that a
-//     training step does not run the forward pass twice;
+//   - forward_keep / backward_accumulate: a forward pass that keeps what backward needs (and
+//     reuses its buffers from step to step), and a backward pass that adds into the caller's
+//     gradient, so that a training step neither runs the forward pass twice nor allocates
+//     parameter-sized temporaries;
 //   - learning_rate_multipliers(): per-block factors for training with
 //     [train] lr_scaling = "parametrization";
 //   - has_structured_ntk / structured_ntk: an exact fast empirical NTK.
@@ -95,12 +97,14 @@ public:
     // Per-example Jacobian, (N·K)×P; row n·K + k holds ∂f_k(x_n)/∂θ.
     virtual Matrix jacobian(const Vector& theta, const Matrix& x) const = 0;
 
-    // forward(θ, X), and in `state` whatever backward_from needs to skip the forward pass.
-    // Default: forward() and no state. ENSURES: the result equals forward(θ, X).
+    // forward(θ, X), and in `state` whatever backward_accumulate needs to skip the forward pass.
+    // `state` may hold what an earlier call left (of any θ and X): an implementation may reuse
+    // its buffers. Default: forward() and no state. ENSURES: the result equals forward(θ, X).
     virtual Matrix forward_keep(const Vector& theta, const Matrix& x, std::unique_ptr<ForwardState>& state) const;
-    // backward(θ, X, G), given the state forward_keep left for the same θ and X (possibly null).
-    // Default: backward(). ENSURES: the result equals backward(θ, X, G).
-    virtual Vector backward_from(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state) const;
+    // grad += backward(θ, X, G), given the state forward_keep left for the same θ and X (or
+    // null). REQUIRES grad.size() == num_parameters(). Default: grad += backward(θ, X, G).
+    virtual void backward_accumulate(const Vector& theta, const Matrix& x, const Matrix& grad_z, const ForwardState* state,
+                                     Vector& grad) const;
 
     // One factor per block (in blocks() order) that multiplies the learning rate of that block
     // when a pipeline asks for [train] lr_scaling = "parametrization": the scaling under which

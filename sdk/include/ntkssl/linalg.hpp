@@ -17,6 +17,26 @@ enum class Op { none, transpose };
 NTKSSL_SDK_API void gemm(const Matrix& a, Op op_a, const Matrix& b, Op op_b, Matrix& c,
                          double alpha = 1.0, double beta = 0.0);
 
+// Row-major contiguous blocks of memory owned elsewhere (e.g. a weight block inside θ), so that
+// hot loops multiply in place instead of copying.
+struct ConstView {
+    const double* data;
+    std::size_t rows, cols;
+};
+struct MutableView {
+    double* data;
+    std::size_t rows, cols;
+    operator ConstView() const noexcept { return {data, rows, cols}; }
+};
+inline ConstView view(const Matrix& m) { return {m.data(), m.shape(0), m.shape(1)}; }
+inline MutableView view(Matrix& m) { return {m.data(), m.shape(0), m.shape(1)}; }
+// rows×cols starting at v[offset]; throws ShapeError when it does not fit in v.
+NTKSSL_SDK_API ConstView view(const Vector& v, std::size_t offset, std::size_t rows, std::size_t cols);
+NTKSSL_SDK_API MutableView view(Vector& v, std::size_t offset, std::size_t rows, std::size_t cols);
+
+// C = alpha · op(A) · op(B) + beta · C on views; C must have the result's shape.
+NTKSSL_SDK_API void gemm(ConstView a, Op op_a, ConstView b, Op op_b, MutableView c, double alpha = 1.0, double beta = 0.0);
+
 // Convenience: returns op(A) · op(B).
 NTKSSL_SDK_API Matrix matmul(const Matrix& a, const Matrix& b, Op op_a = Op::none,
                              Op op_b = Op::none);
