@@ -526,8 +526,28 @@ ResolvedPipeline Pipeline::resolve(std::size_t index) const {
         const std::size_t which = static_cast<std::size_t>(
             std::find(axis.values.begin(), axis.values.end(), values[i]) - axis.values.begin());
         Node table = tables[which];
+        // Keys of other sections ride along with the variant: "train.learning_rate" = 0.01, or
+        // a sub-table named after a section, train = { learning_rate = 0.01 }.
+        std::vector<std::pair<std::string, const Node*>> elsewhere;
+        const Node original = table;
+        table.items.clear();
+        for (const auto& [k, n] : original.items) {
+            const bool section = n.kind == Node::Kind::table && std::find(kSections.begin(), kSections.end(), k) != kSections.end();
+            if (section) {
+                for (const auto& [kk, nn] : n.items) {
+                    if (nn.kind != Node::Kind::value)
+                        throw ConfigError(nn.where.str() + ": a variant's " + k + " table may hold only values");
+                    elsewhere.emplace_back(k + "." + kk, &nn);
+                }
+            } else if (k.find('.') != std::string::npos && n.kind == Node::Kind::value) {
+                elsewhere.emplace_back(k, &n);
+            } else {
+                table.items.emplace_back(k, n);
+            }
+        }
         if (Node* existing = root.find(axis.key)) *existing = std::move(table);
         else root.items.emplace_back(axis.key, std::move(table));
+        for (const auto& [k, n] : elsewhere) set_dotted(root, k, n->value, n->where);
     }
     for (std::size_t i = 0; i < values.size(); ++i)
         if (!impl_->sweep[i].variants) set_dotted(root, impl_->sweep[i].key, values[i], impl_->sweep[i].where);
@@ -600,24 +620,38 @@ ResolvedPipeline Pipeline::resolve(std::size_t index) const {
         if (!ex) return;
         if (ex->kind != Node::Kind::table) throw ConfigError(ex->where.str() + ": measure.expect must be a table ([measure.expect])");
         for (const auto& [metric, node] : ex->items) {
-            Expectation e;
-            e.metric = metric;
-            e.where = node.where;
-            if (node.kind != Node::Kind::table) {
-                throw ConfigError(e.where.str() + ": measure.expect." + metric + " must be a table such as { slope_max = -0.4 }");
-            }
             if (!find_metric(metric)) {
-                throw ConfigError(e.where.str() + ": measure.expect names an unknown metric '" + metric + "'; metrics: " +
+                throw ConfigError(node.where.str() + ": measure.expect names an unknown metric '" + metric + "'; metrics: " +
                                   join(metric_names()));
             }
-            const std::string section = "measure.expect." + metric;
-            const Config c(section, e.where, entries_of(node, section, {}),
-                           {ParamSpec::real("slope_max", 0.0, "the fitted log-log slope must lie below this"),
-                            ParamSpec::real("slope_min", 0.0, "the fitted log-log slope must lie above this")});
-            if (c.has("slope_max")) e.slope_max = c.get_real("slope_max");
-            if (c.has("slope_min")) e.slope_min = c.get_real("slope_min");
-            c.require(e.slope_max || e.slope_min, "slope_max", "state slope_max and/or slope_min");
-            r.expectations.push_back(std::move(e));
+            if (node.kind == Node::Kind::value)
+                throw ConfigError(node.where.str() + ": measure.expect." + metric + " must be a table such as { slope_max = -0.4 }, " +
+                                  "or a list of them");
+            std::vector<const Node*> tables;
+            if (node.kind == Node::Kind::table) tables.push_back(&node);
+            for (const auto& t : node.elements) tables.push_back(&t);
+            for (const Node* t : tables) {
+                Expectation e;
+                e.metric = metric;
+                e.where = t->where;
+                const std::string section = "measure.expect." + metric;
+                if (const Node* w = t->find("where")) {
+                    if (w->kind != Node::Kind::table)
+                        throw ConfigError(w->where.str() + ": " + section + ".where must be a table of swept keys and values, e.g. " +
+                                          "where = { \"architecture.parametrization\" = \"ntk\" }");
+                    for (const auto& [k, v] : w->items) {
+                        if (v.kind != Node::Kind::value) throw ConfigError(v.where.str() + ": " + section + ".where." + k + " must be a value");
+                        e.only.emplace_back(k, v.value);
+                    }
+                }
+                const Config c(section, e.where, entries_of(*t, section, {"where"}),
+                               {ParamSpec::real("slope_max", 0.0, "the fitted log-log slope must lie below this"),
+                                ParamSpec::real("slope_min", 0.0, "the fitted log-log slope must lie above this")});
+                if (c.has("slope_max")) e.slope_max = c.get_real("slope_max");
+                if (c.has("slope_min")) e.slope_min = c.get_real("slope_min");
+                c.require(e.slope_max || e.slope_min, "slope_max", "state slope_max and/or slope_min");
+                r.expectations.push_back(std::move(e));
+            }
         }
     });
     problems.check([&] {

@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -40,6 +43,37 @@ bool all_finite(const Matrix& m) {
     return std::all_of(m.begin(), m.end(), [](double v) { return std::isfinite(v); });
 }
 
+// Points that differ only in width (or anything but the data) load the same data: the last few
+// prepared datasets are kept, keyed by the dataset's library, type, parameters and the seed —
+// everything load() and the common options depend on (they draw only from the seed's streams).
+class DatasetCache {
+public:
+    std::shared_ptr<const PreparedData> find(const std::string& key) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = entries_.begin(); it != entries_.end(); ++it)
+            if (it->first == key) {
+                entries_.splice(entries_.begin(), entries_, it);  // most recently used first
+                return entries_.front().second;
+            }
+        return nullptr;
+    }
+    void put(const std::string& key, std::shared_ptr<const PreparedData> data) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        entries_.emplace_front(key, std::move(data));
+        if (entries_.size() > kCapacity) entries_.pop_back();
+    }
+
+private:
+    static constexpr std::size_t kCapacity = 4;
+    std::mutex mutex_;
+    std::list<std::pair<std::string, std::shared_ptr<const PreparedData>>> entries_;
+};
+
+DatasetCache& dataset_cache() {
+    static DatasetCache cache;
+    return cache;
+}
+
 // Loads the dataset and applies the common options (subset, holdout, normalize).
 void load_data(PreparedPoint& pt, const Registry& registry) {
     const auto& ds = pt.pipeline.dataset;
@@ -57,6 +91,14 @@ void load_data(PreparedPoint& pt, const Registry& registry) {
     }
     const Config common(ds.section, ds.where, common_params, common_specs);
 
+    std::string key = ds_entry.library->path + "\n" + ds.type + "\n" + std::to_string(pt.pipeline.seed);
+    for (const auto& e : ds.params) key += "\n" + e.key + "=" + to_string(e.value);
+    if (auto cached = dataset_cache().find(key)) {
+        pt.data = cached->train;
+        pt.heldout = cached->heldout;
+        return;
+    }
+
     const Rng root(static_cast<std::uint64_t>(pt.pipeline.seed));
     const auto dataset = registry.create<Dataset>(PluginKind::dataset, ds.type, ds.section, ds.where, plugin_params, BuildContext{});
     Rng data_rng = root.derive("dataset");
@@ -72,9 +114,10 @@ void load_data(PreparedPoint& pt, const Registry& registry) {
     for (auto s : loaded.sample_shape) shape_product *= s;
     NTKSSL_CHECK(shape_product == loaded.x.shape(1), ShapeError,
                  from << ": sample_shape has " << shape_product << " entries but samples have " << loaded.x.shape(1));
-    PreparedData prepared = prepare_dataset(std::move(loaded), common, root);
-    pt.data = std::move(prepared.train);
-    pt.heldout = std::move(prepared.heldout);
+    auto prepared = std::make_shared<PreparedData>(prepare_dataset(std::move(loaded), common, root));
+    pt.data = prepared->train;
+    pt.heldout = prepared->heldout;
+    dataset_cache().put(key, std::move(prepared));
 }
 
 // What the metrics, the optimizer and the kernel models ask of the data and the components.

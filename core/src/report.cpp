@@ -69,6 +69,7 @@ struct Series {
 struct Plot {
     std::string name, title, xlabel, ylabel;
     bool logx = false, logy = false;
+    bool from_zero = false;  // the x axis starts at 0 (time)
     std::string key = "top right";
     std::vector<Series> series;
     std::vector<std::pair<std::string, std::string>> functions;  // gnuplot expression in x, title
@@ -83,8 +84,10 @@ bool write_plot_files(const fs::path& dir, const Plot& p) {
        << "set terminal pngcairo size 960,600 enhanced font ',11'\nset output outfile\n"
        << "set title " << gp_string(p.title) << " noenhanced\nset xlabel " << gp_string(p.xlabel) << " noenhanced\nset ylabel "
        << gp_string(p.ylabel) << " noenhanced\n"
-       << "set grid\nset key " << p.key << " opaque box noenhanced\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n"
-       << (p.logx ? "set logscale x\n" : "") << (p.logy ? "set logscale y\nset format y '%.1e'\n" : "");
+       << "set grid\nset key " << p.key << " opaque box noenhanced\n"
+       << (p.from_zero ? "set offsets 0, graph 0.05, graph 0.05, graph 0.05\n" : "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n")
+       << (p.logx ? "set logscale x\n" : "") << (p.logy ? "set logscale y\nset format y '%.1e'\n" : "")
+       << (p.from_zero ? "set xrange [0:*]\n" : "");
     std::vector<std::string> clauses;
     for (const auto& s : p.series) {
         std::size_t kept = 0;
@@ -285,6 +288,7 @@ std::vector<std::string> write_report(const ReportInput& in) {
             p.xlabel = "t = learning rate × step";
             p.ylabel = metric + " (mean over seeds)";
             p.logy = kDrift.count(metric) > 0;
+            p.from_zero = true;
             p.key = p.logy || metric == "param_distance" ? "bottom right" : "top right";
             const std::string short_width = width_name.substr(width_name.rfind('.') + 1);
             for (const auto& [w, by_t] : by_width) {

@@ -29,6 +29,17 @@ nlohmann::json fit_json(const LogLogFit& f) {
             {"ci_low", num(f.ci_low)}, {"ci_high", num(f.ci_high)}, {"r2", num(f.r2)}};
 }
 
+// Whether an expectation applies to a group (the swept values other than scaling and replicate).
+bool matches(const Expectation& e, const nlohmann::json& group) {
+    for (const auto& [key, value] : e.only) {
+        if (!group.contains(key)) return false;
+        const nlohmann::json want = to_json(value), have = group.at(key);
+        const bool numbers = want.is_number() && have.is_number();
+        if (numbers ? want.get<double>() != have.get<double>() : want != have) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::pair<double, double> bootstrap_interval(const std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>& by_replicate,
@@ -66,7 +77,10 @@ std::pair<double, double> bootstrap_interval(const std::map<std::string, std::pa
 LogLogFit fit_log_log(const std::vector<double>& x, const std::vector<double>& y, double confidence) {
     LogLogFit f;
     f.n = x.size();
-    if (f.n < 2) return f;
+    if (f.n < 2) {  // nothing to fit (e.g. every value was non-positive)
+        f.slope = f.intercept = f.stderr_slope = f.ci_low = f.ci_high = f.r2 = std::numeric_limits<double>::quiet_NaN();
+        return f;
+    }
     std::vector<double> lx(f.n), ly(f.n);
     for (std::size_t i = 0; i < f.n; ++i) {
         lx[i] = std::log(x[i]);
@@ -223,7 +237,7 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
                                                                        : nlohmann::json(nullptr)}};
                 }
                 for (const auto& e : pipeline.expectations) {
-                    if (e.metric != metric) continue;
+                    if (e.metric != metric || !matches(e, entry.first) || g.contains("verdict")) continue;
                     std::string result = "inconclusive";
                     const bool finite = std::isfinite(lo) && std::isfinite(hi);
                     if (std::isfinite(fit.slope)) {
@@ -234,6 +248,7 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
                     nlohmann::json expect = nlohmann::json::object();
                     if (e.slope_max) expect["slope_max"] = *e.slope_max;
                     if (e.slope_min) expect["slope_min"] = *e.slope_min;
+                    for (const auto& [k, v] : e.only) expect["where"][k] = to_json(v);
                     g["verdict"] = {{"expect", expect}, {"result", result}};
                 }
             }
@@ -241,9 +256,17 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
         }
         out["metrics"][metric] = list;
     }
-    // An expectation about a metric that was never measured is reported, not ignored.
-    for (const auto& e : pipeline.expectations)
-        if (!table.count(e.metric)) out["unmet_expectations"].push_back({{"metric", e.metric}, {"reason", "not measured"}});
+    // An expectation about a metric that was never measured, or whose `where` matches no group,
+    // is reported, not ignored.
+    for (const auto& e : pipeline.expectations) {
+        if (!table.count(e.metric)) {
+            out["unmet_expectations"].push_back({{"metric", e.metric}, {"reason", "not measured"}});
+            continue;
+        }
+        bool any = false;
+        for (const auto& [key, entry] : table.at(e.metric)) any = any || matches(e, entry.first);
+        if (!any) out["unmet_expectations"].push_back({{"metric", e.metric}, {"reason", "its `where` matches no group of the sweep"}});
+    }
     return out;
 }
 

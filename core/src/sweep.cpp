@@ -463,8 +463,13 @@ std::vector<std::string> SweepRun::running_lines_locked() const {
         } else {
             const auto step = s->progress.step.load(), total = s->progress.total.load();
             const double secs = s->progress.seconds.load();
-            os << " step " << step << "/" << total << ", loss " << std::setprecision(4) << s->progress.loss.load();
-            if (step > 0 && total > step) os << ", ETA " << seconds_text(secs / static_cast<double>(step) * static_cast<double>(total - step));
+            if (total == 0) {
+                os << " preparing";
+            } else {
+                os << " step " << step << "/" << total << ", loss " << std::setprecision(4) << s->progress.loss.load();
+                if (step > 0 && total > step)
+                    os << ", ETA " << seconds_text(secs / static_cast<double>(step) * static_cast<double>(total - step));
+            }
         }
         lines.push_back(os.str());
     }
@@ -524,6 +529,21 @@ int SweepRun::run() {
     open_output();
     for (auto& s : points_)
         if (s->status != "done") queue_.push_back(s.get());
+    // Widest first: wide points cost far more, and starting them early keeps every worker busy
+    // to the end instead of leaving one wide point running alone (results do not depend on the
+    // order: every point is self-contained).
+    std::ptrdiff_t scaling = -1;
+    for (std::size_t i = 0; i < pipeline_.sweep().size(); ++i)
+        if (pipeline_.sweep()[i].key == first_.report.get_string("scaling_key")) scaling = static_cast<std::ptrdiff_t>(i);
+    if (scaling >= 0) {
+        auto size_of = [&](const PointState* s) {
+            const Value& v = s->values[static_cast<std::size_t>(scaling)];
+            if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+            if (const auto* d = std::get_if<double>(&v)) return *d;
+            return 0.0;
+        };
+        std::stable_sort(queue_.begin(), queue_.end(), [&](const PointState* a, const PointState* b) { return size_of(a) > size_of(b); });
+    }
     const std::size_t already = points_.size() - queue_.size();
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     jobs_ = opt_.jobs > 0 ? opt_.jobs : static_cast<int>(std::min<std::size_t>(hw, std::max<std::size_t>(1, queue_.size())));

@@ -1,6 +1,7 @@
 #include "analytic_kernels.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "inner_product_gram.hpp"
 
@@ -92,19 +93,24 @@ Matrix AnalyticKernel::gram(const Matrix& x1, const Matrix& x2) const {
     const double sb2 = arch_.bias ? arch_.sigma_b * arch_.sigma_b : 0.0;
     const std::size_t layers = arch_.hidden_widths.size(), n2 = x2.shape(0);
     const bool ntk = which_ == Which::ntk;
+    // gram(X, X) is symmetric: the expectations (the costly part) are computed for j ≥ i only
+    // and the lower triangle is mirrored at the end.
+    const bool symmetric = &x1 == &x2 || (x1.shape() == x2.shape() && std::equal(x1.begin(), x1.end(), x2.begin()));
 
-    return inner_product_gram(x1, x2, name, [&](std::size_t r0, const Matrix& dots, Matrix& out) {
+    Matrix gram = inner_product_gram(x1, x2, name, [&](std::size_t r0, const Matrix& dots, Matrix& out) {
         const std::size_t rows = dots.shape(0);
         Matrix sigma = dots * (sw2 * input_scale_) + sb2;                                     // Σ¹
         Matrix theta = dots * ((train_w_ ? sw2 : 0.0) * input_scale_) + (train_b_ ? sb2 : 0.0);  // Θ¹
-        Matrix ess = Matrix::from_shape(dots.shape()), edd = Matrix::from_shape(dots.shape());
+        Matrix ess = xt::zeros<double>(dots.shape()), edd = xt::zeros<double>(dots.shape());
         // Layers 2..L, then the readout (l = L): the expectations under Σˡ.
         for (std::size_t l = 1; l <= layers; ++l) {
             const Vector& c1 = d1[l - 1];
             const Vector& c2 = d2[l - 1];
             const bool readout = l == layers;
-            for (std::size_t i = 0; i < rows; ++i)
-                expect_.row(c1(r0 + i), c2.data(), &sigma(i, 0), n2, &ess(i, 0), (ntk ? &edd(i, 0) : nullptr));
+            for (std::size_t i = 0; i < rows; ++i) {
+                const std::size_t j0 = symmetric ? r0 + i : 0;
+                expect_.row(c1(r0 + i), c2.data() + j0, &sigma(i, j0), n2 - j0, &ess(i, j0), (ntk ? &edd(i, j0) : nullptr));
+            }
             if (readout) {
                 if (ntk) out = (train_v_ ? sv2 : 0.0) * ess + sv2 * edd * theta;
                 else out = sv2 * ess;
@@ -114,6 +120,10 @@ Matrix AnalyticKernel::gram(const Matrix& x1, const Matrix& x2) const {
             sigma = sw2 * ess + sb2;
         }
     });
+    if (symmetric)
+        for (std::size_t i = 0; i < gram.shape(0); ++i)
+            for (std::size_t j = 0; j < i; ++j) gram(i, j) = gram(j, i);
+    return gram;
 }
 
 }  // namespace ntkssl::plugins

@@ -57,8 +57,8 @@ TEST_CASE("summarize groups by width, reports spread over seeds, and gives verdi
         }
     ResolvedPipeline p;
     p.report = Config("report", {"p.toml", 1, 1}, {}, Pipeline::report_parameters());
-    p.expectations.push_back({"m", -0.5, std::nullopt, {"p.toml", 2, 1}});
-    p.expectations.push_back({"absent", -0.5, std::nullopt, {"p.toml", 3, 1}});
+    p.expectations.push_back({"m", -0.5, std::nullopt, {"p.toml", 2, 1}, {}});
+    p.expectations.push_back({"absent", -0.5, std::nullopt, {"p.toml", 3, 1}, {}});
     const auto s = summarize(axes, points, p);
     const auto& g = s["metrics"]["m"][0];
     CHECK(g["at_step"] == 10);
@@ -91,7 +91,7 @@ TEST_CASE("the bootstrap over seeds spans the per-seed slopes and widens the ver
             points.push_back({id++, {Value{w}, Value{s}}, {{5, 1.0, "m", std::pow(static_cast<double>(w), slopes[s])}}});
     ResolvedPipeline p;
     p.report = Config("report", {"p.toml", 1, 1}, {}, Pipeline::report_parameters());
-    p.expectations.push_back({"m", -0.9, std::nullopt, {"p.toml", 2, 1}});
+    p.expectations.push_back({"m", -0.9, std::nullopt, {"p.toml", 2, 1}, {}});
     const auto s = summarize(axes, points, p);
     const auto& f = s["metrics"]["m"][0]["fit"];
     CHECK(f["slope"].get<double>() == doctest::Approx(-1.0).epsilon(1e-12));

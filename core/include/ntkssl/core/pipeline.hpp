@@ -31,6 +31,8 @@ struct Expectation {
     std::string metric;
     std::optional<double> slope_max, slope_min;
     SourceLocation where;
+    // Only for the summary groups whose swept values match these (empty: every group).
+    std::vector<std::pair<std::string, Value>> only;
 };
 
 // The pipeline as one sweep point sees it: every sweep value substituted.
