@@ -158,7 +158,7 @@ TEST_CASE("idx: every malformed file is a ConfigError naming the file and what w
     CHECK(load_error("idx", {param("images", (dir / "missing").string())}).find("cannot open the file") != std::string::npos);
 }
 
-TEST_CASE("npy: dtypes round-trip exactly; unsupported dtype, Fortran order, truncation are refused") {
+TEST_CASE("npy: dtypes round-trip exactly - unsupported dtype, Fortran order, truncation are refused") {
     const auto dir = ntkssl::test::scratch("datasets_npy");
     write_bytes(dir / "f8.npy", npy("<f8", "(2, 3)", raw(std::vector<double>{1.5, -2, 0.1, 1e300, -0.0, 7})));
     auto d = load("npy", {param("path", (dir / "f8.npy").string())});
@@ -193,7 +193,7 @@ TEST_CASE("npy: dtypes round-trip exactly; unsupported dtype, Fortran order, tru
               .find("label -7.000000 is not a non-negative integer") != std::string::npos);
 }
 
-TEST_CASE("csv: header detection, label column, exact values; ragged rows and non-numeric fields are refused") {
+TEST_CASE("csv: header detection, label column, exact values - ragged rows and non-numeric fields are refused") {
     const auto dir = ntkssl::test::scratch("datasets_csv");
     ntkssl::test::write_text(dir / "a.csv", "x1,x2,label\n0.5,-1,2\n1e-3,4,0\n\n7,8,1\n");
     auto d = load("csv", {param("path", (dir / "a.csv").string()), param("label_column", std::int64_t(2))});

@@ -133,7 +133,7 @@ TEST_CASE("spectral contrastive, negative cosine, supervised mse: exact values")
     CHECK(make("supervised_mse").get().evaluate({onehot}, {0, 0}).value == doctest::Approx(1.0 / 2).epsilon(1e-14));  // ‖e1 − e0‖²/(2N)
 }
 
-TEST_CASE("losses declare views and labels; supervised_mse refuses labels out of range") {
+TEST_CASE("losses declare views and labels - supervised_mse refuses labels out of range") {
     for (const auto& name : kLosses) {
         CAPTURE(name);
         const auto l = make(name);
