@@ -200,7 +200,7 @@ std::vector<std::string> write_report(const ReportInput& in) {
     const fs::path dir = in.out / "plots";
     std::vector<std::pair<std::string, std::vector<std::string>>> pictures;  // metric → png names
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    fs::create_directory(dir, ec);  // not create_directories: a vanished output directory stays vanished
     bool can_render = in.plots && !ec;
     if (ec) notes.push_back("cannot create " + dir.string() + ": " + ec.message());
     auto emit = [&](const Plot& p, const std::string& metric) {

@@ -421,7 +421,7 @@ void SweepRun::complete(std::size_t id, PointOutcome outcome, const std::string&
         } else {
             // Artifacts and the point's own file first: once the manifest says done, its data is on disk.
             for (const auto& [name, bytes] : outcome.artifacts) {
-                fs::create_directories(opt_.out / "ntk");
+                fs::create_directory(opt_.out / "ntk");  // never re-creates a vanished --out
                 write_file_atomically(opt_.out / "ntk" / artifact_file_name(id, name), bytes);
             }
             write_file_atomically(opt_.out / "points" / point_file_name(s.id), records_csv(outcome.records));
@@ -445,7 +445,7 @@ void SweepRun::worker() {
         PointState& s = *points_[*id];
         const fs::path ntk_dir = opt_.out / "ntk";
         const ArtifactSink sink = [&](const std::string& name, const Matrix& m) {
-            fs::create_directories(ntk_dir);
+            fs::create_directory(ntk_dir);
             write_file_atomically(ntk_dir / artifact_file_name(*id, name), xt::dump_npy(m));
         };
         complete(*id, execute_point(pipeline_, registry_, *id, &s.progress, g_stop, sink), "");
@@ -582,27 +582,36 @@ int SweepRun::run() {
 
     std::size_t done = 0, failed = 0;
     std::vector<std::string> notes;
+    bool final_write_failed = false;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         try {
             write_results_locked();
-            std::vector<FinishedPoint> finished;
-            for (const auto& s : points_)
-                if (s->status == "done") finished.push_back({s->id, s->values, s->records});
-            const json manifest = manifest_locked();
-            ReportInput in;
-            in.out = opt_.out;
-            in.pipeline_name = first_.name;
-            in.axes = &pipeline_.sweep();
-            in.points = &finished;
-            in.summary = &summary_;
-            in.manifest = &manifest;
-            in.scaling_key = first_.report.get_string("scaling_key");
-            in.replicate_key = first_.report.get_string("replicate_key");
-            in.plots = first_.report.get_bool("plots");
-            notes = write_report(in);
         } catch (const std::exception& e) {
-            notes.push_back(std::string("cannot write the final results: ") + e.what());
+            // The results on disk are those of the last successful write; say so and fail.
+            console_.line(std::string("ntkssl: cannot write the final results: ") + e.what());
+            final_write_failed = true;
+        }
+        if (!final_write_failed) {
+            try {
+                std::vector<FinishedPoint> finished;
+                for (const auto& s : points_)
+                    if (s->status == "done") finished.push_back({s->id, s->values, s->records});
+                const json manifest = manifest_locked();
+                ReportInput in;
+                in.out = opt_.out;
+                in.pipeline_name = first_.name;
+                in.axes = &pipeline_.sweep();
+                in.points = &finished;
+                in.summary = &summary_;
+                in.manifest = &manifest;
+                in.scaling_key = first_.report.get_string("scaling_key");
+                in.replicate_key = first_.report.get_string("replicate_key");
+                in.plots = first_.report.get_bool("plots");
+                notes = write_report(in);
+            } catch (const std::exception& e) {
+                notes.push_back(std::string("cannot write report.md: ") + e.what());
+            }
         }
         for (const auto& s : points_) {
             done += s->status == "done";
@@ -627,7 +636,7 @@ int SweepRun::run() {
         console_.line(os.str());
         return exit_interrupted;
     }
-    if (g_stop || failed) {
+    if (g_stop || failed || final_write_failed) {
         if (failed)
             console_.line("ntkssl: " + std::to_string(failed) +
                           " point(s) failed; see 'error' in manifest.json. --resume re-runs only points that are not done.");

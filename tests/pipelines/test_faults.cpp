@@ -177,8 +177,9 @@ TEST_CASE("an output directory that disappears mid-run stops the run with a clea
     const auto dir = t::scratch("faults_vanish");
     t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto out = dir / "out";
-    const auto c = spawn({"run", (dir / "p.toml").string(), "--out", out.string(), "--quiet", "--jobs", "1"}, dir / "log", {},
-                         [&](pid_t) {
+    // Long points (1000 steps each), so that the directory goes while points are still to come.
+    const auto c = spawn({"run", (dir / "p.toml").string(), "--out", out.string(), "--quiet", "--jobs", "1", "--set", "train.steps=1000"},
+                         dir / "log", {}, [&](pid_t) {
                              REQUIRE(wait_for_done(out, 1));
                              fs::remove_all(out);
                          });
