@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds the readers' fuzz targets with clang's libFuzzer, AddressSanitizer and
-# UndefinedBehaviorSanitizer, and runs each for SECONDS (default 60) from its seed corpus.
+# Builds the fuzz targets with clang's libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer
+# — the file readers (idx, npy, csv), pipeline validation (TOML++ compiled in, header-only, so
+# it is instrumented too) and the plugin descriptor checks — and runs each for SECONDS (default
+# 60) from its seed corpus in fuzz/corpus/<target>/.
 # A crash stops the run with the reproducer saved as fuzz/crash-<target>-*; exit status 1.
 #   ./fuzz/run.sh [SECONDS]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
-need=(clang libclang-rt-14-dev zlib1g-dev libxtensor-dev xtl-dev)
+need=(clang libclang-rt-14-dev zlib1g-dev libxtensor-dev xtl-dev libtomlplusplus-dev)
 missing=()
 for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; fi
@@ -18,13 +20,21 @@ mkdir -p "$(dirname "$version_header")"
 sed -e 's/@PROJECT_VERSION@/fuzz/' -e 's/@PROJECT_VERSION_MAJOR@/0/' -e 's/@PROJECT_VERSION_MINOR@/0/' -e 's/@PROJECT_VERSION_PATCH@/0/' \
   "$root/sdk/include/ntkssl/version.hpp.in" > "$version_header"
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$root/sdk/include" -I"$out/include" -I"$root/plugins/datasets/files")
+       -I"$root/sdk/include" -I"$out/include" -I"$root/plugins/datasets/files" -I"$root/core/include")
+targets=(idx npy csv pipeline descriptor)
 for target in idx npy csv; do
   clang++ "${flags[@]}" "$root/fuzz/${target}_fuzz.cpp" "$root/plugins/datasets/files/readers.cpp" \
     "$root/sdk/src/errors.cpp" -lz -o "$out/${target}_fuzz"
 done
+# TOML++'s internal debug assertions are switched off as in the Debian library ntkssl links
+# (NDEBUG, GCC: its "assume" checks compile to nothing); its TOML_UNREACHABLE paths stay
+# undefined behaviour and UBSan reports them. ntkssl guards the ones malformed input can reach.
+clang++ "${flags[@]}" "$root/fuzz/pipeline_fuzz.cpp" "$root/core/src/pipeline.cpp" "$root/core/src/metrics.cpp" \
+  "$root/sdk/src/config.cpp" "$root/sdk/src/errors.cpp" '-DTOML_ASSERT(expr)=((void)0)' -o "$out/pipeline_fuzz"
+clang++ "${flags[@]}" "$root/fuzz/descriptor_fuzz.cpp" "$root/core/src/descriptor.cpp" "$root/sdk/src/errors.cpp" \
+  -o "$out/descriptor_fuzz"
 status=0
-for target in idx npy csv; do
+for target in "${targets[@]}"; do
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
   cp -n "$root/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null || true

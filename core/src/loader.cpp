@@ -1,6 +1,8 @@
 // The only Boost.DLL user in ntkssl.
 #include "ntkssl/core/loader.hpp"
 
+#include "ntkssl/core/descriptor.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -54,8 +56,6 @@ void add_path(const fs::path& p, bool must_exist, const std::string& origin, std
         throw ConfigError("plugin path '" + p.string() + "' (from " + origin + ") is neither a directory nor a regular file");
     }
 }
-
-std::string quoted_or_null(const char* s) { return s ? "'" + std::string(s) + "'" : "(null)"; }
 
 }  // namespace
 
@@ -126,34 +126,13 @@ void load_plugin_library(Registry& registry, const fs::path& file) {
     }
     using Entry = const ntkssl_plugin_descriptor*();
     const ntkssl_plugin_descriptor* d = lib->get<Entry>(NTKSSL_PLUGIN_ENTRY_NAME)();
-    if (!d) throw PluginError("plugin library '" + path + "': its entry point returned no descriptor");
-
-    // ABI version and size are the first two fields of every descriptor version: read them
-    // before trusting anything else.
-    if (d->abi_version != NTKSSL_ABI_VERSION) {
-        throw AbiError("plugin library '" + path + "' was built for ntkssl plugin ABI " + std::to_string(d->abi_version) +
-                       "; this ntkssl (" NTKSSL_VERSION ") speaks ABI " + std::to_string(NTKSSL_ABI_VERSION) +
-                       ". Rebuild the plugin against this ntkssl's SDK.");
-    }
-    if (d->struct_size != sizeof(ntkssl_plugin_descriptor)) {
-        throw AbiError("plugin library '" + path + "' has a descriptor of " + std::to_string(d->struct_size) +
-                       " bytes; this ntkssl expects " + std::to_string(sizeof(ntkssl_plugin_descriptor)) +
-                       " bytes for ABI " + std::to_string(NTKSSL_ABI_VERSION) + ". Rebuild the plugin against this ntkssl's SDK.");
-    }
-    if (!d->toolchain || std::strcmp(d->toolchain, NTKSSL_TOOLCHAIN_TAG) != 0) {
-        throw AbiError("plugin library '" + path + "' was built with toolchain " + quoted_or_null(d->toolchain) +
-                       "; this ntkssl was built with '" NTKSSL_TOOLCHAIN_TAG
-                       "'. Build the plugin with the same compiler ABI, standard library and xtensor version.");
-    }
-    if (!d->library_name || !*d->library_name || !d->register_plugins) {
-        throw PluginError("plugin library '" + path + "' has an incomplete descriptor (no library name or no registration callback)");
-    }
+    const DescriptorInfo info = check_descriptor(d, path);
 
     auto library = std::make_shared<Library>();
     library->path = path;
-    library->name = d->library_name;
-    library->version = d->library_version ? d->library_version : "";
-    library->sdk_version = d->sdk_version ? d->sdk_version : "";
+    library->name = info.library_name;
+    library->version = info.library_version;
+    library->sdk_version = info.sdk_version;
     library->handle = lib;
 
     registry.begin_library(library);

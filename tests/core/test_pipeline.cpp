@@ -110,6 +110,29 @@ TEST_CASE("malformed TOML: ConfigError with file:line:col") {
     CHECK(m.find("malformed TOML") != std::string::npos);
 }
 
+TEST_CASE("a table header that cannot start with a key is a located error, not TOML++'s assertion (fuzz regression)") {
+    // Found by fuzz/pipeline_fuzz.cpp: TOML++ 3.3 asserts on these instead of reporting them.
+    for (const char* text : {"[# a comment in a header]\nx = 1\n", "[[[1]]]\n", "[pipeline]\nseed = 1\n  [[=\n"}) {
+        const auto path = write("header", text);
+        const auto m = config_error([&] { Pipeline::load(path); });
+        CAPTURE(text);
+        CHECK(m.find("malformed TOML: a table header must start with a key") != std::string::npos);
+        CHECK(m.find(path.string() + ":") == 0);
+    }
+    // Non-ASCII outside strings and comments, and after a line-ending backslash, reach undefined
+    // behaviour in TOML++ 3.3 (its issues #190 and #295): refused, located, before TOML++ sees them.
+    auto m1 = config_error([&] { Pipeline::load(write("mu", "[pipeline]\nseed = \xce\xbc\n")); });
+    CHECK(m1.find(":2:8: malformed TOML: a non-ASCII character outside a string or comment") != std::string::npos);
+    m1 = config_error([&] { Pipeline::load(write("backslash", "[pipeline]\nname = \"\"\"\\\n\xc2\xa7\"\"\"\n")); });
+    CHECK(m1.find(":3:1: malformed TOML: a non-ASCII character right after a line-ending backslash") != std::string::npos);
+    // Non-ASCII inside strings and comments is fine, and a non-ASCII --set value is a bare string.
+    const auto ok = Pipeline::load(write("utf8", std::string(kValid) + "# café\n"), {"pipeline.name=μ-study"});
+    CHECK(ok.resolve(0).name == "μ-study");
+    // Brackets that are not headers are left to TOML: nested arrays and strings.
+    const auto m = config_error([&] { Pipeline::load(write("nested", "[pipeline]\nname = \"\"\"\n[# not a header\n\"\"\"\n[x]\n")); });
+    CHECK(m.find("unknown section 'x'") != std::string::npos);
+}
+
 TEST_CASE("unknown section, missing component, missing type: each located") {
     auto m = config_error([&] { Pipeline::load(write("section", std::string(kValid) + "\n[trian]\nsteps = 3\n")); });
     CHECK(m.find(":30:1: unknown section 'trian'") != std::string::npos);
