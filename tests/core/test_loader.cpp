@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 
+#include "ntkssl/core/descriptor.hpp"
 #include "ntkssl/core/loader.hpp"
 #include "test_support.hpp"
 
@@ -194,4 +195,29 @@ TEST_CASE("plugin path safety: a library owned by another user, or writable by a
     ::chmod(file.c_str(), 0664);
     m = safety_refusal(file.parent_path());
     CHECK(m.find("it is writable by group id 65534 (mode 0664)") != std::string::npos);
+}
+
+TEST_CASE("descriptor strings are read with a bound and must be printable") {
+    // What a broken or hostile library can hand back: names without end, escape sequences.
+    static void (*const callback)(void*) = [](void*) {};
+    ntkssl_plugin_descriptor d{NTKSSL_ABI_VERSION, sizeof(ntkssl_plugin_descriptor), NTKSSL_VERSION, NTKSSL_TOOLCHAIN_TAG, "ok.lib",
+                               "1.0", callback};
+    CHECK(check_descriptor(&d, "/p/lib.so").library_name == "ok.lib");
+    const std::string long_name(kMaxDescriptorString + 1, 'n');
+    d.library_name = long_name.c_str();
+    auto m = ntkssl::test::error_message<PluginError>([&] { check_descriptor(&d, "/p/lib.so"); });
+    CHECK(m.find("'/p/lib.so' has an incomplete descriptor (library name (unreadable: longer than 256 bytes") != std::string::npos);
+    d.library_name = "a\x1b[2Jb";  // a terminal escape in the name
+    m = ntkssl::test::error_message<PluginError>([&] { check_descriptor(&d, "/p/lib.so"); });
+    CHECK(m.find("not printable") != std::string::npos);
+    CHECK(m.find('\x1b') == std::string::npos);
+    d.library_name = "ok.lib";
+    d.library_version = "1\n2";
+    m = ntkssl::test::error_message<PluginError>([&] { check_descriptor(&d, "/p/lib.so"); });
+    CHECK(m.find("malformed library version") != std::string::npos);
+    d.library_version = nullptr;  // a missing version is allowed (and empty)
+    CHECK(check_descriptor(&d, "/p/lib.so").library_version.empty());
+    d.toolchain = nullptr;
+    m = ntkssl::test::error_message<AbiError>([&] { check_descriptor(&d, "/p/lib.so"); });
+    CHECK(m.find("built with toolchain (null)") != std::string::npos);
 }
