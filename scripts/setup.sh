@@ -14,7 +14,7 @@ NTKSSL_PACKAGES=(
   libboost-dev libboost-filesystem-dev
   libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev libopenblas-dev
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev doctest-dev zlib1g-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist gnuplot-nox
 )
 
 ntkssl_install_packages() {
@@ -45,4 +45,12 @@ ntkssl_configure_and_build() {
   cmake -S "$NTKSSL_ROOT" -B "$NTKSSL_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$NTKSSL_PREFIX" >/dev/null
   cmake --build "$NTKSSL_BUILD" -j "$(nproc)"
+}
+
+# The MPI build (docs/scaling.md): Open MPI from Debian, a separate build tree.
+NTKSSL_MPI_PACKAGES=(openmpi-bin libopenmpi-dev)
+NTKSSL_BUILD_MPI="${NTKSSL_BUILD_MPI:-$NTKSSL_ROOT/build-mpi}"
+ntkssl_configure_mpi() {
+  cmake -S "$NTKSSL_ROOT" -B "$NTKSSL_BUILD_MPI" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNTKSSL_MPI=ON \
+    -DNTKSSL_BUILD_BENCH=OFF >/dev/null
 }

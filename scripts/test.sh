@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
 # README command 2 (and CI's): set up, build everything, and run the whole test suite through
-# ctest; then fuzz the file readers for a bounded time; then build and run the whole suite again
-# under AddressSanitizer + UndefinedBehaviorSanitizer. Any failure, finding or sanitizer report
-# fails the command. About 8 minutes on 2 cores.
+# ctest; then the MPI build and its tests (mpirun on loopback); then fuzz the file readers, the
+# pipeline parser and the plugin descriptor checks for a bounded time; then build and run the
+# whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer. Any failure, finding
+# or sanitizer report fails the command. About 14 minutes on 2 cores.
+#   NTKSSL_MPI_STAGE=1       the MPI stage (0: skip it)
 #   NTKSSL_FUZZ_SECONDS=60   seconds per fuzz target (0: skip the fuzz stage)
 #   NTKSSL_SANITIZE=1        the sanitizer stage (0: skip it)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 fuzz_seconds="${NTKSSL_FUZZ_SECONDS:-60}"
 sanitize="${NTKSSL_SANITIZE:-1}"
+mpi_stage="${NTKSSL_MPI_STAGE:-1}"
+if [ "$mpi_stage" != "0" ]; then NTKSSL_PACKAGES+=("${NTKSSL_MPI_PACKAGES[@]}"); fi
 
 ntkssl_install_packages
 ntkssl_configure_and_build
 echo "== stage 1: test suite"
 (cd "$NTKSSL_BUILD" && ctest --output-on-failure -j "$(nproc)")
 
+if [ "$mpi_stage" != "0" ]; then
+  echo "== stage 2: MPI build, sweeps across ranks on loopback (mpirun)"
+  ntkssl_configure_mpi
+  cmake --build "$NTKSSL_BUILD_MPI" -j "$(nproc)" --target pipelines_mpi
+  (cd "$NTKSSL_BUILD_MPI" && ctest --output-on-failure -L mpi)
+fi
+
 if [ "$fuzz_seconds" != "0" ]; then
-  echo "== stage 2: fuzzing the file readers, ${fuzz_seconds}s per target"
+  echo "== stage 3: fuzzing (file readers, pipelines, plugin descriptors), ${fuzz_seconds}s per target"
   "$NTKSSL_ROOT/fuzz/run.sh" "$fuzz_seconds"
 fi
 
 if [ "$sanitize" != "0" ]; then
-  echo "== stage 3: test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
+  echo "== stage 4: test suite under AddressSanitizer + UndefinedBehaviorSanitizer"
   # -O0: ASan at -O2 -g compiles this template-heavy code about 7× slower (measured), too slow for CI.
   cmake -S "$NTKSSL_ROOT" -B "$NTKSSL_ROOT/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
     -DNTKSSL_SANITIZE=ON -DNTKSSL_BUILD_BENCH=OFF >/dev/null

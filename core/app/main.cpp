@@ -18,6 +18,9 @@
 
 #include "ntkssl/core/loader.hpp"
 #include "ntkssl/core/metrics.hpp"
+#ifdef NTKSSL_WITH_MPI
+#include "ntkssl/core/mpi_sweep.hpp"
+#endif
 #include "ntkssl/core/pipeline.hpp"
 #include "ntkssl/core/problems.hpp"
 #include "ntkssl/core/sweep.hpp"
@@ -189,6 +192,19 @@ int cmd_reference(const std::vector<std::string>& paths) {
 
 int cmd_run(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& paths,
             RunOptions options) {
+#ifdef NTKSSL_WITH_MPI
+    if (mpi_launched()) {
+        install_interrupt_handlers();
+        return run_sweep_mpi(
+            [&](Registry& registry, RunOptions& opts) {
+                Pipeline pipeline = Pipeline::load(file, sets);
+                load_for_pipeline(registry, pipeline, paths);
+                if (opts.out.empty()) opts.out = fs::path("results") / pipeline.resolve(0).name;
+                return pipeline;
+            },
+            options, std::cout, std::cerr);
+    }
+#endif
     const Pipeline pipeline = Pipeline::load(file, sets);
     Registry registry;
     load_for_pipeline(registry, pipeline, paths);

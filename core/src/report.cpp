@@ -373,8 +373,9 @@ std::vector<std::string> write_report(const ReportInput& in) {
                    << " | " << fmt(row["std"], 3) << " | " << row["n"].get<int>() << " |\n";
     }
 
+    const json all_points = manifest.value("points", json::array());  // kept: `failed` points into it
     std::vector<const json*> failed;
-    for (const auto& p : manifest.value("points", json::array()))
+    for (const auto& p : all_points)
         if (p.value("status", "") == "failed") failed.push_back(&p);
     if (!failed.empty()) {
         md << "\n## Failed points\n\n";
