@@ -29,7 +29,7 @@ done
 # TOML++'s internal debug assertions are switched off as in the Debian library ntkssl links
 # (NDEBUG, GCC: its "assume" checks compile to nothing); its TOML_UNREACHABLE paths stay
 # undefined behaviour and UBSan reports them. ntkssl guards the ones malformed input can reach.
-clang++ "${flags[@]}" "$root/fuzz/pipeline_fuzz.cpp" "$root/core/src/pipeline.cpp" "$root/core/src/metrics.cpp" \
+clang++ "${flags[@]}" "$root/fuzz/pipeline_fuzz.cpp" "$root/core/src/pipeline.cpp" "$root/core/src/toml_guard.cpp" "$root/core/src/metrics.cpp" \
   "$root/sdk/src/config.cpp" "$root/sdk/src/errors.cpp" '-DTOML_ASSERT(expr)=((void)0)' -o "$out/pipeline_fuzz"
 clang++ "${flags[@]}" "$root/fuzz/descriptor_fuzz.cpp" "$root/core/src/descriptor.cpp" "$root/sdk/src/errors.cpp" \
   -o "$out/descriptor_fuzz"

@@ -16,6 +16,7 @@
 
 #include "ntkssl/core/metrics.hpp"
 #include "ntkssl/core/problems.hpp"
+#include "ntkssl/core/toml_guard.hpp"
 
 namespace ntkssl::core {
 
@@ -62,99 +63,6 @@ struct Node {
     const Node* find(const std::string& key) const { return const_cast<Node*>(this)->find(key); }
 };
 
-// TOML++ 3.3 (Debian 12) has two bugs that malformed input reaches, both found by
-// fuzz/pipeline_fuzz.cpp and fixed upstream after 3.3:
-//   - a table header that starts with a character that cannot start a key ("[# x]", "[[[1]]]",
-//     "[[=") enters parse_key() against its precondition (an assertion; tomlplusplus PR #301);
-//   - a non-ASCII character where TOML allows only ASCII (outside strings and comments), or
-//     right after a line-ending backslash in a multi-line string, reaches TOML_UNREACHABLE in its
-//     whitespace classification: undefined behaviour (issues #190 and #295, PR #305).
-// Both are syntax errors anyway. This small lexer (strings, comments, brackets) refuses them
-// first with a located message, so TOML++ only ever sees input outside those paths.
-void check_toml_preconditions(const std::string& text, const std::string& path) {
-    std::size_t i = 0, line = 1, col = 1, depth = 0;
-    bool line_start = true;
-    auto advance = [&](std::size_t n) {
-        for (std::size_t k = 0; k < n && i < text.size(); ++k, ++i) {
-            if (text[i] == '\n') {
-                ++line;
-                col = 1;
-            } else {
-                ++col;
-            }
-        }
-    };
-    auto starts = [&](const char* s) { return text.compare(i, std::strlen(s), s) == 0; };
-    while (i < text.size()) {
-        const char c = text[i];
-        if (c == '\n') {
-            advance(1);
-            line_start = true;
-            continue;
-        }
-        if (c == ' ' || c == '\t' || c == '\r') {
-            advance(1);
-            continue;
-        }
-        if (c == '#') {  // a comment runs to the end of the line
-            while (i < text.size() && text[i] != '\n') advance(1);
-            continue;
-        }
-        auto located = [&](std::size_t l, std::size_t c0, const std::string& what) {
-            return ConfigError(path + ":" + std::to_string(l) + ":" + std::to_string(c0) + ": malformed TOML: " + what);
-        };
-        if (starts("\"\"\"") || starts("\'\'\'")) {  // multi-line strings
-            const std::string close = text.substr(i, 3);
-            const bool basic = close[0] == '"';
-            advance(3);
-            while (i < text.size() && !starts(close.c_str())) {
-                if (basic && text[i] == '\\') {
-                    // A line-ending backslash trims the whitespace that follows; what comes after it must be ASCII.
-                    std::size_t j = i + 1;
-                    while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r')) ++j;
-                    if (j < text.size() && text[j] == '\n') {
-                        while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n')) ++j;
-                        if (j < text.size() && static_cast<unsigned char>(text[j]) >= 0x80) {
-                            advance(j - i);
-                            throw located(line, col, "a non-ASCII character right after a line-ending backslash in a multi-line "
-                                                     "string (not supported by the TOML parser ntkssl uses); put it on the same line");
-                        }
-                    }
-                    advance(2);
-                    continue;
-                }
-                advance(1);
-            }
-            advance(3);
-            line_start = false;
-            continue;
-        }
-        if (c == '"' || c == '\'') {  // one-line strings
-            advance(1);
-            while (i < text.size() && text[i] != c && text[i] != '\n') advance(c == '"' && text[i] == '\\' ? 2 : 1);
-            advance(1);
-            line_start = false;
-            continue;
-        }
-        if (c == '[' && depth == 0 && line_start) {  // a table header
-            const int header_line = static_cast<int>(line), header_col = static_cast<int>(col);
-            advance(starts("[[") ? 2 : 1);
-            while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) advance(1);
-            const unsigned char k = i < text.size() ? static_cast<unsigned char>(text[i]) : '\0';
-            if (!(std::isalnum(k) || k == '_' || k == '-' || k == '"' || k == '\''))
-                throw located(static_cast<std::size_t>(header_line), static_cast<std::size_t>(header_col),
-                              "a table header must start with a key (a bare key or a quoted one)");
-            line_start = false;
-            continue;
-        }
-        if (static_cast<unsigned char>(c) >= 0x80)
-            throw located(line, col, "a non-ASCII character outside a string or comment (keys and values other than strings are ASCII)");
-        if (c == '[' || c == '{') ++depth;
-        if ((c == ']' || c == '}') && depth > 0) --depth;
-        line_start = false;
-        advance(1);
-    }
-}
 
 // TOML value → SDK Value: scalars and homogeneous arrays of scalars.
 Value to_value(const toml::node& node, const std::string& key) {

@@ -125,6 +125,15 @@ TEST_CASE("a table header that cannot start with a key is a located error, not T
     CHECK(m1.find(":2:8: malformed TOML: a non-ASCII character outside a string or comment") != std::string::npos);
     m1 = config_error([&] { Pipeline::load(write("backslash", "[pipeline]\nname = \"\"\"\\\n\xc2\xa7\"\"\"\n")); });
     CHECK(m1.find(":3:1: malformed TOML: a non-ASCII character right after a line-ending backslash") != std::string::npos);
+    // A malformed bare value that runs into a quote: TOML++ scans past the quote, so the string
+    // that seems to open there does not protect what follows.
+    m1 = config_error([&] { Pipeline::load(write("badvalue", "[pipeline]\nseed = 1x'\xc6\x99'\n")); });
+    CHECK(m1.find(":2:11: malformed TOML: a non-ASCII character outside a string or comment") != std::string::npos);
+    // Control characters and invalid UTF-8 are refused wherever they are.
+    m1 = config_error([&] { Pipeline::load(write("control", std::string("[pipeline]\nname = \"a\x01" "b\"\n"))); });
+    CHECK(m1.find(":2:10: malformed TOML: control character U+0001") != std::string::npos);
+    m1 = config_error([&] { Pipeline::load(write("utf8bad", "[pipeline]\nname = \"\xc3\x28\"\n")); });
+    CHECK(m1.find(":2:9: malformed TOML: invalid UTF-8") != std::string::npos);
     // Non-ASCII inside strings and comments is fine, and a non-ASCII --set value is a bare string.
     const auto ok = Pipeline::load(write("utf8", std::string(kValid) + "# café\n"), {"pipeline.name=μ-study"});
     CHECK(ok.resolve(0).name == "μ-study");

@@ -1,0 +1,25 @@
+// What ntkssl checks of a TOML text before TOML++ reads it.
+//
+// TOML++ 3.3 (Debian 12) has bugs that malformed input reaches, found by fuzz/pipeline_fuzz.cpp
+// and fixed upstream after 3.3:
+//   - a table header that starts with a character that cannot start a key ("[# x]", "[[[1]]]",
+//     "[[=") enters parse_key() against its precondition (an assertion; tomlplusplus PR #301);
+//   - a non-ASCII character where TOML allows only ASCII reaches TOML_UNREACHABLE in its
+//     whitespace classification — undefined behaviour (issues #190 and #295, PR #305). TOML++
+//     reaches it while scanning to the end of a malformed bare value, and after a line-ending
+//     backslash in a multi-line string.
+// Every input refused here is invalid TOML anyway; the message says where and why. Checked:
+// the text is valid UTF-8 with no control characters but tab, LF and CR; a table header starts
+// with a key; non-ASCII characters appear only inside comments and inside strings that open
+// where TOML can open one (after `=`, `[`, `{`, `,`, `.` or at the start of a line), and not
+// as the first thing after a line-ending backslash.
+#pragma once
+
+#include <string>
+
+namespace ntkssl::core {
+
+// Throws ConfigError "<path>:line:col: malformed TOML: …" for the inputs above.
+void check_toml_preconditions(const std::string& text, const std::string& path);
+
+}  // namespace ntkssl::core

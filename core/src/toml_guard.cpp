@@ -1,0 +1,156 @@
+#include "ntkssl/core/toml_guard.hpp"
+
+#include <cctype>
+#include <cstring>
+
+#include <ntkssl/errors.hpp>
+
+namespace ntkssl::core {
+
+namespace {
+
+class Lexer {
+public:
+    Lexer(const std::string& text, const std::string& path) : t_(text), path_(path) {}
+
+    void run() {
+        check_encoding();
+        while (i_ < t_.size()) step();
+    }
+
+private:
+    [[noreturn]] void fail(std::size_t line, std::size_t col, const std::string& what) const {
+        throw ConfigError(path_ + ":" + std::to_string(line) + ":" + std::to_string(col) + ": malformed TOML: " + what);
+    }
+
+    // Valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), and no control
+    // characters but tab, LF and CR.
+    void check_encoding() const {
+        std::size_t line = 1, col = 1;
+        for (std::size_t k = 0; k < t_.size();) {
+            const auto c = static_cast<unsigned char>(t_[k]);
+            if (c < 0x80) {
+                if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+                    char hex[8];
+                    std::snprintf(hex, sizeof hex, "%02X", c);
+                    fail(line, col, std::string("control character U+00") + hex + " (TOML allows only tab, LF and CR)");
+                }
+                if (c == '\n') {
+                    ++line;
+                    col = 1;
+                } else {
+                    ++col;
+                }
+                ++k;
+                continue;
+            }
+            const std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+            bool ok = n > 0 && k + n <= t_.size();
+            unsigned cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+            for (std::size_t j = 1; ok && j < n; ++j) {
+                const auto cc = static_cast<unsigned char>(t_[k + j]);
+                ok = (cc & 0xc0) == 0x80;
+                cp = (cp << 6) | (cc & 0x3f);
+            }
+            ok = ok && !(n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) && !(n == 4 && (cp < 0x10000 || cp > 0x10ffff));
+            if (!ok) fail(line, col, "invalid UTF-8 (TOML files are UTF-8)");
+            k += n;
+            ++col;
+        }
+    }
+
+    bool at(const char* s) const { return t_.compare(i_, std::strlen(s), s) == 0; }
+    void advance(std::size_t n = 1) {
+        for (std::size_t k = 0; k < n && i_ < t_.size(); ++k, ++i_) {
+            if (t_[i_] == '\n') {
+                ++line_;
+                col_ = 1;
+            } else if ((static_cast<unsigned char>(t_[i_]) & 0xc0) != 0x80) {
+                ++col_;  // columns count characters, not bytes
+            }
+        }
+    }
+    // Where TOML can open a string: a value after =, [, {, or ','; a quoted key at the start of a
+    // line, after '.', '{' or ','.
+    bool string_may_open() const { return prev_ == '\n' || std::strchr("=[{,.", prev_) != nullptr; }
+
+    void step() {
+        const char c = t_[i_];
+        if (c == '\n') {
+            advance();
+            prev_ = depth_ == 0 ? '\n' : ',';  // inside an open array a new line is like a separator
+            return;
+        }
+        if (c == ' ' || c == '\t' || c == '\r') return advance();
+        if (c == '#') {  // a comment runs to the end of the line; anything goes inside
+            while (i_ < t_.size() && t_[i_] != '\n') advance();
+            return;
+        }
+        if ((c == '"' || c == '\'') && string_may_open()) return string();
+        if (c == '[' && depth_ == 0 && prev_ == '\n') return header();
+        if (static_cast<unsigned char>(c) >= 0x80)
+            fail(line_, col_, "a non-ASCII character outside a string or comment (keys and values other than strings are ASCII)");
+        if (c == '[' || c == '{') ++depth_;
+        if ((c == ']' || c == '}') && depth_ > 0) --depth_;
+        prev_ = c;
+        advance();
+    }
+
+    void string() {
+        const char q = t_[i_];
+        const bool multi = at(q == '"' ? "\"\"\"" : "'''");
+        const bool basic = q == '"';
+        advance(multi ? 3 : 1);
+        while (i_ < t_.size()) {
+            if (multi ? at(basic ? "\"\"\"" : "'''") : t_[i_] == q) {
+                advance(multi ? 3 : 1);
+                // A multi-line string may end with up to two more quotes of its kind.
+                while (multi && i_ < t_.size() && t_[i_] == q) advance();
+                break;
+            }
+            if (!multi && t_[i_] == '\n') break;  // unterminated: TOML++ reports it
+            if (basic && t_[i_] == '\\') {
+                if (multi) line_ending_backslash();
+                advance(2);
+                continue;
+            }
+            advance();
+        }
+        prev_ = 'v';
+    }
+
+    // A backslash at the end of a line in a multi-line basic string trims the whitespace that
+    // follows; what comes after it must be ASCII (TOML++ classifies it with the buggy table).
+    void line_ending_backslash() const {
+        std::size_t j = i_ + 1;
+        while (j < t_.size() && (t_[j] == ' ' || t_[j] == '\t' || t_[j] == '\r')) ++j;
+        if (j >= t_.size() || t_[j] != '\n') return;
+        std::size_t line = line_;
+        while (j < t_.size() && (t_[j] == ' ' || t_[j] == '\t' || t_[j] == '\r' || t_[j] == '\n')) line += t_[j++] == '\n';
+        if (j < t_.size() && static_cast<unsigned char>(t_[j]) >= 0x80)
+            fail(line, 1, "a non-ASCII character right after a line-ending backslash in a multi-line string (not supported by the "
+                          "TOML parser ntkssl uses); put it on the same line as the backslash");
+    }
+
+    void header() {
+        const std::size_t line = line_, col = col_;
+        advance(at("[[") ? 2 : 1);
+        while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t')) advance();
+        const unsigned char k = i_ < t_.size() ? static_cast<unsigned char>(t_[i_]) : '\0';
+        if (!(std::isalnum(k) || k == '_' || k == '-' || k == '"' || k == '\''))
+            fail(line, col, "a table header must start with a key (a bare key or a quoted one)");
+        prev_ = '.';  // the header's keys: quoted parts may follow
+        depth_ = 0;
+    }
+
+    const std::string& t_;
+    const std::string& path_;
+    std::size_t i_ = 0, line_ = 1, col_ = 1, depth_ = 0;
+    char prev_ = '\n';
+};
+
+}  // namespace
+
+void check_toml_preconditions(const std::string& text, const std::string& path) { Lexer(text, path).run(); }
+
+}  // namespace ntkssl::core
