@@ -15,7 +15,10 @@
 //   2. shapes of forward (N×K), backward (P) and jacobian ((N·K)×P); forward is deterministic;
 //   3. backward and jacobian agree with central finite differences on trainable parameters;
 //      frozen blocks have exactly zero gradient and zero Jacobian columns;
-//   4. backward(θ, X, G) = Jᵀ vec(G): the two derivatives describe the same map;
+//   4. backward(θ, X, G) = Jᵀ vec(G): the two derivatives describe the same map; the optional
+//      training paths agree with the plain ones (forward_keep = forward, also reusing a state
+//      left by another input; backward_accumulate adds backward, with and without a state);
+//      learning_rate_multipliers() has one positive finite factor per block;
 //   5. where has_structured_ntk(): for full, trace and diagonal-block outputs, on one set and on
 //      two different sets, the structured NTK equals the contraction of jacobian() rows to
 //      `ntk_tolerance` (relative, Frobenius), also under a tiny memory budget (forces chunking);
@@ -27,6 +30,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <ntkssl/architecture.hpp>
@@ -151,6 +155,26 @@ inline void check_architecture_contract(const Architecture& arch, const Architec
         }
         CHECK_MESSAGE(dev <= 1e-12 * std::max(scale, 1e-300) * static_cast<double>(j.shape(0)),
                       "backward() is not the transposed Jacobian applied to G (max deviation " << dev << ")");
+
+        // 4b. the training paths: forward_keep / backward_accumulate / learning_rate_multipliers
+        std::unique_ptr<ForwardState> state;
+        arch.forward_keep(theta, x2, state);  // a state of another input, which must not leak into the next call
+        const Matrix z_keep = arch.forward_keep(theta, x, state);
+        CHECK_MESSAGE(detail::relative_frobenius(z_keep, z) <= 1e-14, "forward_keep() differs from forward()");
+        Vector acc = xt::ones<double>({p});
+        arch.backward_accumulate(theta, x, g, state.get(), acc);
+        Vector fresh = xt::zeros<double>({p});
+        arch.backward_accumulate(theta, x, g, nullptr, fresh);
+        double acc_dev = 0, grad_scale = 0;
+        for (std::size_t i = 0; i < p; ++i) {
+            acc_dev = std::max({acc_dev, std::fabs(acc(i) - 1.0 - grad(i)), std::fabs(fresh(i) - grad(i))});
+            grad_scale = std::max(grad_scale, std::fabs(grad(i)));
+        }
+        CHECK_MESSAGE(acc_dev <= 1e-12 * std::max(grad_scale, 1.0),
+                      "backward_accumulate() does not add backward() to the gradient (max deviation " << acc_dev << ")");
+        const auto mult = arch.learning_rate_multipliers();
+        CHECK_MESSAGE(mult.size() == blocks.size(), "learning_rate_multipliers() has " << mult.size() << " factors for " << blocks.size() << " blocks");
+        for (double m : mult) CHECK_MESSAGE((m > 0 && std::isfinite(m)), "a learning-rate multiplier is " << m);
 
         // 5. structured NTK = Jacobian contraction, every output, one and two sets, any budget
         if (arch.has_structured_ntk()) {
