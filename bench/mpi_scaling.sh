@@ -3,16 +3,15 @@
 # Twins, 256 Fashion-MNIST images, width 4096, 40 steps, seeds 0..7), run with 1 and with 2 MPI
 # ranks, each rank one point at a time on one BLAS thread, in the same invocation. Prints the
 # wall times and their ratio, checks that both runs wrote the same metrics.csv, and writes the
-# table to results/bench/mpi-<time>.md. Installs Open MPI and builds ./build-mpi as needed.
+# table to results/bench/mpi-<time>.md. Installs Open MPI and builds ntkssl-mpi as needed.
 # About 2 minutes on 2 cores.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/setup.sh"
 NTKSSL_PACKAGES+=("${NTKSSL_MPI_PACKAGES[@]}")
 ntkssl_install_packages
-ntkssl_configure_mpi
-cmake --build "$NTKSSL_BUILD_MPI" -j "$(nproc)" --target ntkssl_runtime
+ntkssl_configure_and_build -DNTKSSL_MPI=ON
 
-exe="$NTKSSL_BUILD_MPI/bin/ntkssl"
+exe="$NTKSSL_BUILD/bin/ntkssl-mpi"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 out_dir="$NTKSSL_ROOT/results/bench"

@@ -2,7 +2,7 @@
 # Builds the fuzz targets with clang's libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer
 # — the file readers (idx, npy, csv), pipeline validation (TOML++ compiled in, header-only, so
 # it is instrumented too) and the plugin descriptor checks — and runs each for SECONDS (default
-# 60) from its seed corpus in fuzz/corpus/<target>/.
+# 60) from its seed corpus in fuzz/corpus/<target>/, as many at once as there are cores.
 # A crash stops the run with the reproducer saved as fuzz/crash-<target>-*; exit status 1.
 #   ./fuzz/run.sh [SECONDS]
 set -euo pipefail
@@ -33,14 +33,25 @@ clang++ "${flags[@]}" "$root/fuzz/pipeline_fuzz.cpp" "$root/core/src/pipeline.cp
   "$root/sdk/src/config.cpp" "$root/sdk/src/errors.cpp" '-DTOML_ASSERT(expr)=((void)0)' -o "$out/pipeline_fuzz"
 clang++ "${flags[@]}" "$root/fuzz/descriptor_fuzz.cpp" "$root/core/src/descriptor.cpp" "$root/sdk/src/errors.cpp" \
   -o "$out/descriptor_fuzz"
-status=0
-for target in "${targets[@]}"; do
-  corpus="$out/corpus-$target"
+# Each target is one process; as many run at once as there are cores.
+fuzz_one() {
+  local target=$1 corpus="$out/corpus-$1"
   mkdir -p "$corpus"
   cp -n "$root/fuzz/corpus/$target/"* "$corpus/" 2>/dev/null || true
+  "$out/${target}_fuzz" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$root/fuzz/crash-$target-" -print_final_stats=1 2>"$out/$target.log"
+}
+status=0
+jobs_max=$(nproc)
+declare -A pids
+for target in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 1; done
   echo "fuzz: $target for ${seconds}s"
-  if ! "$out/${target}_fuzz" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
-        -artifact_prefix="$root/fuzz/crash-$target-" -print_final_stats=1 2>"$out/$target.log"; then
+  fuzz_one "$target" &
+  pids[$target]=$!
+done
+for target in "${targets[@]}"; do
+  if ! wait "${pids[$target]}"; then
     echo "fuzz: $target FOUND A CRASH; see $out/$target.log and fuzz/crash-$target-*" >&2
     tail -40 "$out/$target.log" >&2
     status=1

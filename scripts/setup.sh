@@ -41,16 +41,12 @@ ntkssl_install_packages() {
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Extra arguments go to cmake's configure step (e.g. -DNTKSSL_MPI=ON).
 ntkssl_configure_and_build() {
   cmake -S "$NTKSSL_ROOT" -B "$NTKSSL_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_INSTALL_PREFIX="$NTKSSL_PREFIX" >/dev/null
+    -DCMAKE_INSTALL_PREFIX="$NTKSSL_PREFIX" "$@" >/dev/null
   cmake --build "$NTKSSL_BUILD" -j "$(nproc)"
 }
 
-# The MPI build (docs/scaling.md): Open MPI from Debian, a separate build tree.
+# What -DNTKSSL_MPI=ON (the ntkssl-mpi executable, docs/scaling.md) needs from Debian.
 NTKSSL_MPI_PACKAGES=(openmpi-bin libopenmpi-dev)
-NTKSSL_BUILD_MPI="${NTKSSL_BUILD_MPI:-$NTKSSL_ROOT/build-mpi}"
-ntkssl_configure_mpi() {
-  cmake -S "$NTKSSL_ROOT" -B "$NTKSSL_BUILD_MPI" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNTKSSL_MPI=ON \
-    -DNTKSSL_BUILD_BENCH=OFF >/dev/null
-}

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 namespace ntkssl::test {
 
 namespace fs = std::filesystem;
@@ -102,10 +104,9 @@ struct Result {
     std::string out;  // stdout and stderr together
 };
 
-// Runs `ntkssl ARGS` through the shell, capturing both streams.
-inline Result run_ntkssl(const std::string& args) {
-    const std::string cmd = std::string("'") + NTKSSL_TEST_EXE + "' " + args + " 2>&1";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
+// Runs a shell command, capturing both streams.
+inline Result run_shell(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
     Result r{-1, ""};
     if (!pipe) return r;
     char buf[4096];
@@ -115,5 +116,13 @@ inline Result run_ntkssl(const std::string& args) {
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return r;
 }
+
+// Runs `ntkssl ARGS` through the shell, capturing both streams.
+inline Result run_ntkssl(const std::string& args) { return run_shell(std::string("'") + NTKSSL_TEST_EXE + "' " + args); }
+
+// A path quoted for the shell.
+inline std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+inline nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_text(p)); }
 
 }  // namespace ntkssl::test

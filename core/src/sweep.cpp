@@ -121,6 +121,22 @@ bool parse_records(const fs::path& file, std::vector<MetricRecord>& out) {
     return true;
 }
 
+// What write_report needs of a run (the pointers must outlive the call).
+ReportInput report_input(const fs::path& out, const Pipeline& pipeline, const ResolvedPipeline& first,
+                         const std::vector<FinishedPoint>& finished, const json& summary, const json& manifest) {
+    ReportInput in;
+    in.out = out;
+    in.pipeline_name = first.name;
+    in.axes = &pipeline.sweep();
+    in.points = &finished;
+    in.summary = &summary;
+    in.manifest = &manifest;
+    in.scaling_key = first.report.get_string("scaling_key");
+    in.replicate_key = first.report.get_string("replicate_key");
+    in.plots = first.report.get_bool("plots");
+    return in;
+}
+
 std::string seconds_text(double s) {
     std::ostringstream os;
     if (s < 100) os << std::fixed << std::setprecision(s < 10 ? 1 : 0) << s << " s";
@@ -598,17 +614,7 @@ int SweepRun::run() {
                 for (const auto& s : points_)
                     if (s->status == "done") finished.push_back({s->id, s->values, s->records});
                 const json manifest = manifest_locked();
-                ReportInput in;
-                in.out = opt_.out;
-                in.pipeline_name = first_.name;
-                in.axes = &pipeline_.sweep();
-                in.points = &finished;
-                in.summary = &summary_;
-                in.manifest = &manifest;
-                in.scaling_key = first_.report.get_string("scaling_key");
-                in.replicate_key = first_.report.get_string("replicate_key");
-                in.plots = first_.report.get_bool("plots");
-                notes = write_report(in);
+                notes = write_report(report_input(opt_.out, pipeline_, first_, finished, summary_, manifest));
             } catch (const std::exception& e) {
                 notes.push_back(std::string("cannot write report.md: ") + e.what());
             }
@@ -742,17 +748,7 @@ int report_directory(const fs::path& out, std::ostream& log) {
     const json summary = summarize(pipeline.sweep(), finished, first);
     write_file_atomically(out / "summary.json", summary.dump(2) + "\n");
     write_file_atomically(out / "metrics.csv", metrics_csv(pipeline.sweep(), finished));
-    ReportInput in;
-    in.out = out;
-    in.pipeline_name = first.name;
-    in.axes = &pipeline.sweep();
-    in.points = &finished;
-    in.summary = &summary;
-    in.manifest = &manifest;
-    in.scaling_key = first.report.get_string("scaling_key");
-    in.replicate_key = first.report.get_string("replicate_key");
-    in.plots = first.report.get_bool("plots");
-    for (const auto& n : write_report(in)) log << "ntkssl: report: " << n << "\n";
+    for (const auto& n : write_report(report_input(out, pipeline, first, finished, summary, manifest))) log << "ntkssl: report: " << n << "\n";
     log << "ntkssl: " << (out / "report.md").string() << " written from " << finished.size() << " done point(s)\n";
     return exit_ok;
 }

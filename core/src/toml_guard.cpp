@@ -1,6 +1,7 @@
 #include "ntkssl/core/toml_guard.hpp"
 
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 
 #include <ntkssl/errors.hpp>
@@ -70,15 +71,22 @@ private:
             }
         }
     }
-    // Where TOML can open a string: a value after =, [, {, or ','; a quoted key at the start of a
-    // line, after '.', '{' or ','.
-    bool string_may_open() const { return prev_ == '\n' || std::strchr("=[{,.", prev_) != nullptr; }
+
+    // Where TOML can open a string: a value after '=', or after '[' or ',' inside an array; a
+    // quoted key at the start of a line, after '.', or after '{' or ',' inside an inline table.
+    // Only values can be multi-line strings: three quotes where a key goes are the key "" and a
+    // quote.
+    bool in_array() const { return !stack_.empty() && stack_.back() == '['; }
+    bool value_position() const { return prev_ == '=' || (in_array() && (prev_ == '[' || prev_ == ',')); }
+    bool key_position() const {
+        return (prev_ == '\n' && stack_.empty()) || prev_ == '.' || (!stack_.empty() && !in_array() && (prev_ == '{' || prev_ == ','));
+    }
 
     void step() {
         const char c = t_[i_];
         if (c == '\n') {
             advance();
-            prev_ = depth_ == 0 ? '\n' : ',';  // inside an open array a new line is like a separator
+            if (stack_.empty()) prev_ = '\n';  // inside an array a line break changes nothing
             return;
         }
         if (c == ' ' || c == '\t' || c == '\r') return advance();
@@ -86,23 +94,24 @@ private:
             while (i_ < t_.size() && t_[i_] != '\n') advance();
             return;
         }
-        if ((c == '"' || c == '\'') && string_may_open()) return string();
-        if (c == '[' && depth_ == 0 && prev_ == '\n') return header();
+        if ((c == '"' || c == '\'') && (value_position() || key_position())) return string();
+        if (c == '[' && stack_.empty() && prev_ == '\n') return header();
         if (static_cast<unsigned char>(c) >= 0x80)
             fail(line_, col_, "a non-ASCII character outside a string or comment (keys and values other than strings are ASCII)");
-        if (c == '[' || c == '{') ++depth_;
-        if ((c == ']' || c == '}') && depth_ > 0) --depth_;
+        if (c == '[' || c == '{') stack_.push_back(c);
+        if ((c == ']' || c == '}') && !stack_.empty()) stack_.pop_back();
         prev_ = c;
         advance();
     }
 
     void string() {
         const char q = t_[i_];
-        const bool multi = at(q == '"' ? "\"\"\"" : "'''");
+        const std::string triple(3, q);
+        const bool multi = value_position() && at(triple.c_str());
         const bool basic = q == '"';
         advance(multi ? 3 : 1);
         while (i_ < t_.size()) {
-            if (multi ? at(basic ? "\"\"\"" : "'''") : t_[i_] == q) {
+            if (multi ? at(triple.c_str()) : t_[i_] == q) {
                 advance(multi ? 3 : 1);
                 // A multi-line string may end with up to two more quotes of its kind.
                 while (multi && i_ < t_.size() && t_[i_] == q) advance();
@@ -110,6 +119,9 @@ private:
             }
             if (!multi && t_[i_] == '\n') break;  // unterminated: TOML++ reports it
             if (basic && t_[i_] == '\\') {
+                // Every escape TOML knows is ASCII; TOML++ misreads a non-ASCII one (see the header).
+                if (i_ + 1 < t_.size() && static_cast<unsigned char>(t_[i_ + 1]) >= 0x80)
+                    fail(line_, col_ + 1, "a backslash followed by a non-ASCII character is not an escape TOML knows");
                 if (multi) line_ending_backslash();
                 advance(2);
                 continue;
@@ -140,12 +152,12 @@ private:
         if (!(std::isalnum(k) || k == '_' || k == '-' || k == '"' || k == '\''))
             fail(line, col, "a table header must start with a key (a bare key or a quoted one)");
         prev_ = '.';  // the header's keys: quoted parts may follow
-        depth_ = 0;
     }
 
     const std::string& t_;
     const std::string& path_;
-    std::size_t i_ = 0, line_ = 1, col_ = 1, depth_ = 0;
+    std::size_t i_ = 0, line_ = 1, col_ = 1;
+    std::string stack_;  // the open '[' and '{' of values
     char prev_ = '\n';
 };
 

@@ -23,12 +23,10 @@ namespace {
 
 const fs::path quickstart = t::source_dir() / "pipelines" / "quickstart.toml";
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 // A sweep of 6 widths × 1 seed that takes a few seconds on one thread.
 
 
-json read_json(const fs::path& p) { return json::parse(t::read_text(p)); }
 
 }  // namespace
 
@@ -57,32 +55,32 @@ TEST_CASE("plugins describe lists parameters with type, default and doc - an unk
 }
 
 TEST_CASE("validate: the quickstart is valid - a malformed file exits 2 with file:line:col") {
-    auto r = t::run_ntkssl("validate " + q(quickstart));
+    auto r = t::run_ntkssl("validate " + t::quoted(quickstart));
     CHECK(r.code == 0);
     CHECK(r.out.find("valid (12 sweep points)") != std::string::npos);
     const auto dir = t::scratch("cli_validate");
     t::write_text(dir / "bad.toml", "[dataset]\ntype = \"synthetic.sphere\"\nn = [1, \"a\"\n");
-    r = t::run_ntkssl("validate " + q(dir / "bad.toml"));
+    r = t::run_ntkssl("validate " + t::quoted(dir / "bad.toml"));
     CHECK(r.code == 2);
     CHECK(r.out.find((dir / "bad.toml").string() + ":3:") != std::string::npos);
     t::write_text(dir / "typo.toml", std::string(t::kSmallSweep) + "\n[report]\nscalling_key = \"x\"\n");
-    r = t::run_ntkssl("validate " + q(dir / "typo.toml"));
+    r = t::run_ntkssl("validate " + t::quoted(dir / "typo.toml"));
     CHECK(r.code == 2);
     CHECK(r.out.find("typo.toml:28:1: unknown key 'scalling_key' in [report]") != std::string::npos);
     t::write_text(dir / "ok.toml", t::kSmallSweep);
-    r = t::run_ntkssl("validate " + q(dir / "ok.toml") + " --set loss.type=barlow");
+    r = t::run_ntkssl("validate " + t::quoted(dir / "ok.toml") + " --set loss.type=barlow");
     CHECK(r.code == 2);
     CHECK(r.out.find("unknown loss 'barlow'") != std::string::npos);
 }
 
 TEST_CASE("quickstart (3 widths × 3 seeds): NTK change falls with width, slope < -0.5 with its interval below -0.3") {
     const auto out = t::scratch("cli_quickstart") / "run";
-    const auto r = t::run_ntkssl("run " + q(quickstart) + " --out " + q(out) +
+    const auto r = t::run_ntkssl("run " + t::quoted(quickstart) + " --out " + t::quoted(out) +
                                  " --set 'sweep.architecture.width=[64, 256, 1024]' --quiet --check");
     INFO(r.out);
     REQUIRE(r.code == 0);
     for (const char* f : {"manifest.json", "metrics.csv", "summary.json"}) CHECK(fs::exists(out / f));
-    const auto s = read_json(out / "summary.json");
+    const auto s = t::read_json(out / "summary.json");
     const auto& g = s["metrics"]["ntk_relative_change"][0];
     CHECK(g["fit"]["points"] == 9);
     CHECK(g["fit"]["slope"].get<double>() < -0.5);
@@ -91,7 +89,7 @@ TEST_CASE("quickstart (3 widths × 3 seeds): NTK change falls with width, slope 
     CHECK(g["verdict"]["result"] == "pass");
     // Parameters move O(1) at every width (lazy training): the slope of ‖θ_T − θ_0‖ is near 0.
     CHECK(std::fabs(s["metrics"]["param_distance"][0]["fit"]["slope"].get<double>()) < 0.2);
-    const auto m = read_json(out / "manifest.json");
+    const auto m = t::read_json(out / "manifest.json");
     CHECK(m["status"] == "done");
     CHECK(m["counts"]["done"] == 9);
     CHECK(m["plugins"].size() == 4);
@@ -101,11 +99,11 @@ TEST_CASE("quickstart (3 widths × 3 seeds): NTK change falls with width, slope 
     CHECK(csv.find("\n0,64,0,300,60,loss,") != std::string::npos);
 
     // Running into the same directory again must not overwrite it.
-    const auto again = t::run_ntkssl("run " + q(quickstart) + " --out " + q(out) + " --quiet");
+    const auto again = t::run_ntkssl("run " + t::quoted(quickstart) + " --out " + t::quoted(out) + " --quiet");
     CHECK(again.code == 2);
     CHECK(again.out.find("already holds a run") != std::string::npos);
     // --resume with another pipeline is refused too.
-    const auto other = t::run_ntkssl("run " + q(quickstart) + " --out " + q(out) + " --resume --quiet --set train.steps=10");
+    const auto other = t::run_ntkssl("run " + t::quoted(quickstart) + " --out " + t::quoted(out) + " --resume --quiet --set train.steps=10");
     CHECK(other.code == 2);
     CHECK(other.out.find("different pipeline") != std::string::npos);
 }
@@ -114,7 +112,7 @@ TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it
     const auto dir = t::scratch("cli_interrupt");
     t::write_text(dir / "sweep.toml", t::kSmallSweep);
     const auto reference = dir / "reference", interrupted = dir / "interrupted";
-    const auto ref = t::run_ntkssl("run " + q(dir / "sweep.toml") + " --out " + q(reference) + " --quiet --jobs 1");
+    const auto ref = t::run_ntkssl("run " + t::quoted(dir / "sweep.toml") + " --out " + t::quoted(reference) + " --quiet --jobs 1");
     REQUIRE(ref.code == 0);
 
     const pid_t pid = ::fork();
@@ -132,7 +130,7 @@ TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it
     for (int i = 0; i < 600 && !ready; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         try {
-            ready = read_json(interrupted / "manifest.json")["counts"]["done"].get<int>() >= 2;
+            ready = t::read_json(interrupted / "manifest.json")["counts"]["done"].get<int>() >= 2;
         } catch (...) {
         }
     }
@@ -143,7 +141,7 @@ TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it
     INFO(t::read_text(dir / "log.txt"));
     REQUIRE(WIFEXITED(status));
     const int code = WEXITSTATUS(status);
-    const auto m = read_json(interrupted / "manifest.json");
+    const auto m = t::read_json(interrupted / "manifest.json");
     const int done = m["counts"]["done"];
     if (done < 6) {  // the signal arrived while work was left: an interrupted run
         CHECK(code == 130);
@@ -159,9 +157,9 @@ TEST_CASE("Ctrl-C mid-sweep leaves a consistent manifest - --resume completes it
     const auto partial = t::read_metrics(interrupted / "metrics.csv");
     CHECK(partial.size() == static_cast<std::size_t>(done) * 15);  // 5 measurements × 3 metrics per point
 
-    const auto resumed = t::run_ntkssl("run " + q(dir / "sweep.toml") + " --out " + q(interrupted) + " --resume --quiet --jobs 1");
+    const auto resumed = t::run_ntkssl("run " + t::quoted(dir / "sweep.toml") + " --out " + t::quoted(interrupted) + " --resume --quiet --jobs 1");
     REQUIRE(resumed.code == 0);
-    CHECK(read_json(interrupted / "manifest.json")["status"] == "done");
+    CHECK(t::read_json(interrupted / "manifest.json")["status"] == "done");
     const auto a = t::read_metrics(reference / "metrics.csv"), b = t::read_metrics(interrupted / "metrics.csv");
     REQUIRE(a.size() == b.size());
     for (const auto& [key, value] : a) {
@@ -176,11 +174,11 @@ TEST_CASE("a point whose loss turns NaN fails with the step - the other points f
     pipeline.replace(pipeline.find("type = \"barlow_twins\""), 21, "type = \"nan_loss\"");
     pipeline.replace(pipeline.find("\"architecture.width\""), std::string::npos, "\"loss.after\" = [7, 1000]\n");
     t::write_text(dir / "nan.toml", pipeline);
-    const auto r = t::run_ntkssl("run " + q(dir / "nan.toml") + " --out " + q(dir / "out") + " --quiet --plugin-path " +
-                                 q(t::fixtures("throwing")));
+    const auto r = t::run_ntkssl("run " + t::quoted(dir / "nan.toml") + " --out " + t::quoted(dir / "out") + " --quiet --plugin-path " +
+                                 t::quoted(t::fixtures("throwing")));
     CHECK(r.code == 1);
     CHECK(r.out.find("diverged at step 7 (t = 1.4)") != std::string::npos);
-    const auto m = read_json(dir / "out" / "manifest.json");
+    const auto m = t::read_json(dir / "out" / "manifest.json");
     CHECK(m["status"] == "failed");
     CHECK(m["counts"]["failed"] == 1);
     CHECK(m["counts"]["done"] == 1);
@@ -200,10 +198,10 @@ TEST_CASE("every loss runs in the same pipeline by changing only loss.type, and 
     for (const char* loss : {"barlow_twins", "vicreg", "simclr", "infonce_dot", "spectral_contrastive", "negative_cosine", "supervised_mse"}) {
         CAPTURE(loss);
         const auto out = dir / loss;
-        const auto r = t::run_ntkssl("run " + q(dir / "losses.toml") + " --out " + q(out) + " --quiet --set loss.type=" + loss);
+        const auto r = t::run_ntkssl("run " + t::quoted(dir / "losses.toml") + " --out " + t::quoted(out) + " --quiet --set loss.type=" + loss);
         INFO(r.out);
         CHECK(r.code == 0);
-        const auto m = read_json(out / "manifest.json");
+        const auto m = t::read_json(out / "manifest.json");
         CHECK(m["counts"]["done"] == 2);
         // The loss decreased from its initial value at both widths.
         const auto rows = t::read_metrics(out / "metrics.csv");
@@ -217,7 +215,7 @@ TEST_CASE("every loss runs in the same pipeline by changing only loss.type, and 
 TEST_CASE("validate refuses a loss that needs labels on a dataset without them, naming both") {
     const auto dir = t::scratch("cli_labels");
     t::write_text(dir / "p.toml", t::kSmallSweep);
-    const auto r = t::run_ntkssl("validate " + q(dir / "p.toml") + " --set loss.type=supervised_mse");
+    const auto r = t::run_ntkssl("validate " + t::quoted(dir / "p.toml") + " --set loss.type=supervised_mse");
     CHECK(r.code == 2);
     CHECK(r.out.find("loss 'supervised_mse' needs labels, but dataset 'synthetic.sphere'") != std::string::npos);
 }
@@ -225,10 +223,10 @@ TEST_CASE("validate refuses a loss that needs labels on a dataset without them, 
 TEST_CASE("mlp runs in a pipeline, and forcing the generic NTK path gives the structured path's measurements") {
     const auto dir = t::scratch("cli_mlp");
     t::write_text(dir / "p.toml", t::kSmallSweep);
-    const std::string common = "run " + q(dir / "p.toml") + " --quiet --set architecture.type=mlp --set architecture.depth=2" +
+    const std::string common = "run " + t::quoted(dir / "p.toml") + " --quiet --set architecture.type=mlp --set architecture.depth=2" +
                                " --set train.steps=30 --set measure.every=10 --set 'sweep.architecture.width=[16, 32]'";
-    const auto fast = t::run_ntkssl(common + " --out " + q(dir / "structured"));
-    const auto slow = t::run_ntkssl(common + " --out " + q(dir / "generic") + " --set measure.ntk=generic");
+    const auto fast = t::run_ntkssl(common + " --out " + t::quoted(dir / "structured"));
+    const auto slow = t::run_ntkssl(common + " --out " + t::quoted(dir / "generic") + " --set measure.ntk=generic");
     INFO(fast.out << slow.out);
     REQUIRE(fast.code == 0);
     REQUIRE(slow.code == 0);
@@ -249,10 +247,10 @@ TEST_CASE("the Fashion-MNIST pipeline validates and runs (reduced), when Debian'
         return;
     }
     const auto pipeline = t::source_dir() / "pipelines" / "fashion_mnist.toml";
-    auto r = t::run_ntkssl("validate " + q(pipeline));
+    auto r = t::run_ntkssl("validate " + t::quoted(pipeline));
     CHECK(r.code == 0);
     const auto out = t::scratch("cli_fashion") / "run";
-    r = t::run_ntkssl("run " + q(pipeline) + " --out " + q(out) + " --quiet --set train.steps=40 --set measure.every=20" +
+    r = t::run_ntkssl("run " + t::quoted(pipeline) + " --out " + t::quoted(out) + " --quiet --set train.steps=40 --set measure.every=20" +
                       " --set 'sweep.architecture.width=[64, 256]' --set 'sweep.pipeline.seed=[0]'");
     INFO(r.out);
     CHECK(r.code == 0);
@@ -264,9 +262,9 @@ TEST_CASE("resampled views: a new draw every step, reproducible from the seed") 
     const auto dir = t::scratch("cli_resample");
     t::write_text(dir / "p.toml", t::kSmallSweep);
     const std::string args = " --quiet --set train.views=resample --set train.steps=20 --set measure.every=10 --set 'sweep.architecture.width=[32]'";
-    const auto a = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "a") + args);
-    const auto b = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "b") + args);
-    const auto fixed = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "fixed") + " --quiet --set train.steps=20 --set measure.every=10" +
+    const auto a = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "a") + args);
+    const auto b = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "b") + args);
+    const auto fixed = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "fixed") + " --quiet --set train.steps=20 --set measure.every=10" +
                                      " --set 'sweep.architecture.width=[32]'");
     REQUIRE(a.code == 0);
     REQUIRE(b.code == 0);

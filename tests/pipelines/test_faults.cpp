@@ -26,7 +26,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 
 struct Child {
@@ -134,8 +133,8 @@ TEST_CASE("plugins that throw, return the wrong shape or NaN fail their point wi
              {"throwing_constructor", "construction failed: boom in the constructor"},
              {"wrong_shape_loss", "the gradient of view 0 has shape 25×3, the view's embedding 24×3"}}) {
         CAPTURE(loss);
-        const auto r = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / loss) + " --quiet --plugin-path " +
-                                     q(t::fixtures("throwing")) + " --set architecture.output_dim=3" +
+        const auto r = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / loss) + " --quiet --plugin-path " +
+                                     t::quoted(t::fixtures("throwing")) + " --set architecture.output_dim=3" +
                                      " --set 'sweep.architecture.fault=[\"none\"]' --set loss.type=" + loss);
         CHECK(r.code == 1);
         CHECK(r.out.find(message) != std::string::npos);
@@ -177,8 +176,10 @@ TEST_CASE("an output directory that disappears mid-run stops the run with a clea
     const auto dir = t::scratch("faults_vanish");
     t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto out = dir / "out";
-    // Long points (1000 steps each), so that the directory goes while points are still to come.
-    const auto c = spawn({"run", (dir / "p.toml").string(), "--out", out.string(), "--quiet", "--jobs", "1", "--set", "train.steps=1000"},
+    // Narrow but long points (1000 steps each), so that the first finishes soon and the directory
+    // goes while points are still to come.
+    const auto c = spawn({"run", (dir / "p.toml").string(), "--out", out.string(), "--quiet", "--jobs", "1", "--set", "train.steps=1000",
+                          "--set", "sweep.architecture.width=[32, 48, 64, 96, 128, 192]"},
                          dir / "log", {}, [&](pid_t) {
                              REQUIRE(wait_for_done(out, 1));
                              fs::remove_all(out);
@@ -212,7 +213,7 @@ TEST_CASE("a full disk (a file size limit) fails the writes cleanly and leaves t
 TEST_CASE("SIGINT, SIGTERM and SIGKILL at random moments, then --resume: the results equal an uninterrupted run") {
     const auto dir = t::scratch("faults_signals");
     t::write_text(dir / "p.toml", t::kSmallSweep);
-    const auto ref = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "reference") + " --quiet --jobs 1");
+    const auto ref = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "reference") + " --quiet --jobs 1");
     REQUIRE(ref.code == 0);
     const auto reference = t::read_metrics(dir / "reference" / "metrics.csv");
     ntkssl::Rng rng(20261203);  // the moments are random, and reproducible
@@ -231,7 +232,7 @@ TEST_CASE("SIGINT, SIGTERM and SIGKILL at random moments, then --resume: the res
             if (sig == SIGKILL) CHECK((c.signaled || c.code == 0));
             else CHECK((c.code == 130 || c.code == 0));  // 0: the run had finished before the signal
             check_consistent(out);
-            const auto resumed = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(out) + " --resume --quiet --jobs 1");
+            const auto resumed = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(out) + " --resume --quiet --jobs 1");
             INFO(resumed.out);
             REQUIRE(resumed.code == 0);
             const auto got = t::read_metrics(out / "metrics.csv");

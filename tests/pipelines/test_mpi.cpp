@@ -1,4 +1,5 @@
-// Sweeps across MPI ranks on one machine (loopback): built and run only with -DNTKSSL_MPI=ON.
+// Sweeps across MPI ranks on one machine (loopback): built and run only with -DNTKSSL_MPI=ON,
+// with ntkssl-mpi under mpirun against the plain ntkssl.
 // The results must not depend on the number of ranks, and a rank that dies must cost no more
 // than its own point.
 #include <doctest/doctest.h>
@@ -21,24 +22,10 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-json read_json(const fs::path& p) { return json::parse(t::read_text(p)); }
-
-t::Result sh(const std::string& cmd) {
-    FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-    t::Result r{-1, ""};
-    if (!pipe) return r;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-    const int status = ::pclose(pipe);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
 
 std::string mpirun(int ranks, const std::string& extra = "") {
     return std::string("'") + NTKSSL_TEST_MPIEXEC + "' --allow-run-as-root --oversubscribe " + extra + " -n " + std::to_string(ranks) +
-           " '" + NTKSSL_TEST_EXE + "'";
+           " '" + NTKSSL_TEST_MPI_EXE + "'";
 }
 
 // The small sweep of test_support.hpp with the NTKs saved, so that artifacts travel too.
@@ -65,7 +52,7 @@ bool wait_for_done(const fs::path& out, std::size_t n, double seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < until) {
         try {
-            if (read_json(out / "manifest.json")["counts"]["done"].get<std::size_t>() >= n) return true;
+            if (t::read_json(out / "manifest.json")["counts"]["done"].get<std::size_t>() >= n) return true;
         } catch (const std::exception&) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -84,17 +71,17 @@ std::map<std::string, std::string> ntk_files(const fs::path& dir) {
 TEST_CASE("mpirun with 2 and 3 ranks gives exactly the single-process metrics.csv and NTK files") {
     const auto dir = t::scratch("mpi_same");
     t::write_text(dir / "p.toml", sweep());
-    const auto single = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "single") + " --quiet");
+    const auto single = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "single") + " --quiet");
     REQUIRE(single.code == 0);
     for (int ranks : {2, 3}) {
         const fs::path out = dir / ("ranks" + std::to_string(ranks));
-        const auto r = sh(mpirun(ranks) + " run " + q(dir / "p.toml") + " --out " + q(out));
+        const auto r = t::run_shell(mpirun(ranks) + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(out));
         CAPTURE(ranks);
         INFO(r.out);
         REQUIRE(r.code == 0);
         CHECK(t::read_text(out / "metrics.csv") == t::read_text(dir / "single" / "metrics.csv"));
         CHECK(ntk_files(out / "ntk") == ntk_files(dir / "single" / "ntk"));
-        const json m = read_json(out / "manifest.json");
+        const json m = t::read_json(out / "manifest.json");
         CHECK(m["status"] == "done");
         CHECK(m["machine"]["parallel"].get<std::string>().find(std::to_string(ranks) + " MPI ranks") == 0);
         // Work went to the other ranks (dynamic scheduling), and rank 0 owns the files.
@@ -109,7 +96,7 @@ TEST_CASE("a rank killed mid-run (--enable-recovery): its point fails, the other
     const auto dir = t::scratch("mpi_killed");
     t::write_text(dir / "p.toml", sweep(4000));
     const fs::path out = dir / "out", reference = dir / "reference";
-    const auto ref = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(reference) + " --quiet");
+    const auto ref = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(reference) + " --quiet");
     REQUIRE(ref.code == 0);
     const std::string marker = (dir / "p.toml").string();
     std::thread killer([&] {
@@ -118,11 +105,11 @@ TEST_CASE("a rank killed mid-run (--enable-recovery): its point fails, the other
         const pid_t pid = rank_pid(1, marker);
         if (pid > 0) ::kill(pid, SIGKILL);
     });
-    const auto r = sh("NTKSSL_MPI_TIMEOUT=4 " + mpirun(3, "--enable-recovery") + " run " + q(dir / "p.toml") + " --out " + q(out));
+    const auto r = t::run_shell("NTKSSL_MPI_TIMEOUT=4 " + mpirun(3, "--enable-recovery") + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(out));
     killer.join();
     INFO(r.out);
     CHECK(r.out.find("rank 1 stopped responding") != std::string::npos);
-    const json m = read_json(out / "manifest.json");
+    const json m = t::read_json(out / "manifest.json");
     CHECK(m["status"] == "failed");
     std::size_t failed = 0, done = 0;
     for (const auto& p : m["points"]) {
@@ -139,7 +126,7 @@ TEST_CASE("a rank killed mid-run (--enable-recovery): its point fails, the other
     const auto partial = t::read_metrics(out / "metrics.csv"), full = t::read_metrics(reference / "metrics.csv");
     for (const auto& [row, value] : partial) CHECK(full.at(row) == value);
     // --resume without MPI runs exactly the missing points.
-    const auto resumed = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(out) + " --resume --quiet");
+    const auto resumed = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(out) + " --resume --quiet");
     INFO(resumed.out);
     CHECK(resumed.code == 0);
     CHECK(t::read_text(out / "metrics.csv") == t::read_text(reference / "metrics.csv"));
@@ -155,11 +142,11 @@ TEST_CASE("without recovery a killed rank ends the job, but what finished is int
         const pid_t pid = rank_pid(2, marker);
         if (pid > 0) ::kill(pid, SIGKILL);
     });
-    const auto r = sh(mpirun(3) + " run " + q(dir / "p.toml") + " --out " + q(out));
+    const auto r = t::run_shell(mpirun(3) + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(out));
     killer.join();
     INFO(r.out);
     CHECK(r.code != 0);
-    const json m = read_json(out / "manifest.json");
+    const json m = t::read_json(out / "manifest.json");
     std::size_t done = 0;
     for (const auto& p : m["points"]) {
         if (p["status"] != "done") continue;
@@ -167,11 +154,11 @@ TEST_CASE("without recovery a killed rank ends the job, but what finished is int
         CHECK(fs::exists(out / p["file"].get<std::string>()));
     }
     CHECK(done >= 1);
-    const auto resumed = sh(mpirun(2) + " run " + q(dir / "p.toml") + " --out " + q(out) + " --resume");
+    const auto resumed = t::run_shell(mpirun(2) + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(out) + " --resume");
     INFO(resumed.out);
     CHECK(resumed.code == 0);
-    CHECK(read_json(out / "manifest.json")["status"] == "done");
-    const auto reference = t::run_ntkssl("run " + q(dir / "p.toml") + " --out " + q(dir / "reference") + " --quiet");
+    CHECK(t::read_json(out / "manifest.json")["status"] == "done");
+    const auto reference = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "reference") + " --quiet");
     REQUIRE(reference.code == 0);
     CHECK(t::read_text(out / "metrics.csv") == t::read_text(dir / "reference" / "metrics.csv"));
 }
@@ -179,7 +166,7 @@ TEST_CASE("without recovery a killed rank ends the job, but what finished is int
 TEST_CASE("under mpirun a pipeline that cannot load is reported once, by rank 0, with exit 2") {
     const auto dir = t::scratch("mpi_bad");
     t::write_text(dir / "p.toml", std::string(t::kSmallSweep) + "\n[train]\nwidht = 3\n");
-    const auto r = sh(mpirun(3) + " run " + q(dir / "p.toml") + " --out " + q(dir / "out"));
+    const auto r = t::run_shell(mpirun(3) + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "out"));
     CHECK(r.code == 2);
     std::size_t count = 0;
     for (std::size_t pos = r.out.find("ntkssl: configuration error"); pos != std::string::npos;

@@ -17,8 +17,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-json read_json(const fs::path& p) { return json::parse(t::read_text(p)); }
 const fs::path kFashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
 
 // The last value of a metric in a run's metrics.csv, per point id.
@@ -45,7 +43,7 @@ std::map<int, double> last_values(const fs::path& csv, const std::string& metric
 }
 
 t::Result run(const fs::path& pipeline, const fs::path& out, const std::string& extra) {
-    return t::run_ntkssl("run " + q(pipeline) + " --out " + q(out) + " --quiet " + extra);
+    return t::run_ntkssl("run " + t::quoted(pipeline) + " --out " + t::quoted(out) + " --quiet " + extra);
 }
 
 // A small two-layer study on the sphere whose knobs the tests below turn.
@@ -88,7 +86,7 @@ TEST_CASE("every pipeline in pipelines/ passes ntkssl validate") {
             MESSAGE("skipped " << e.path().filename().string() << ": Debian's dataset-fashion-mnist is not installed");
             continue;
         }
-        const auto r = t::run_ntkssl("validate " + q(e.path()));
+        const auto r = t::run_ntkssl("validate " + t::quoted(e.path()));
         CAPTURE(e.path().string());
         INFO(r.out);
         CHECK(r.code == 0);
@@ -97,47 +95,68 @@ TEST_CASE("every pipeline in pipelines/ passes ntkssl validate") {
     CHECK(n >= 5);
 }
 
-TEST_CASE("each shipped study runs shrunk to seconds and its verdicts hold") {
-    // The overrides keep each study's question and shrink its widths, seeds and steps.
-    struct Study {
-        std::string file, overrides;
-        bool fashion;
-    };
-    const std::vector<Study> studies = {
-        {"bt_ntk_constancy.toml",
-         "--set dataset.subset=64 --set train.steps=40 --set 'sweep.architecture.width=[256, 1024, 4096]' --set 'sweep.pipeline.seed=[0, 1]'", true},
-        {"loss_comparison.toml", "--set train.steps=60 --set 'sweep.architecture.width=[128, 512, 2048]' --set 'sweep.pipeline.seed=[0, 1]'", false},
-        {"parametrization_contrast.toml", "--set 'sweep.architecture.width=[128, 512, 2048]' --set 'sweep.pipeline.seed=[0, 1]'", false},
-        {"depth.toml", "--set train.steps=100 --set 'sweep.architecture.width=[128, 512, 2048]' --set 'sweep.pipeline.seed=[0, 1]'", false},
-        {"bt_kernel_regime.toml", "--set dataset.subset=32 --set 'sweep.architecture.width=[256, 1024, 4096]' --set 'sweep.pipeline.seed=[0, 1]'",
-         true},
-        {"bt_generalization.toml",
-         "--set architecture.width=1024 --set 'sweep.dataset.subset=[32, 128, 512]' --set 'sweep.pipeline.seed=[0, 1]'", true},
-    };
-    for (const auto& s : studies) {
-        if (s.fashion && !fs::exists(kFashion)) {
-            MESSAGE("skipped " << s.file << ": Debian's dataset-fashion-mnist is not installed");
-            continue;
-        }
-        const auto out = t::scratch("study_" + s.file);
-        const auto r = run(t::source_dir() / "pipelines" / s.file, out / "run", s.overrides + " --check");
-        CAPTURE(s.file);
-        INFO(r.out);
-        CHECK(r.code == 0);
-        const json summary = read_json(out / "run" / "summary.json");
-        std::size_t verdicts = 0;
-        for (const auto& [metric, groups] : summary["metrics"].items())
-            for (const auto& g : groups)
-                if (g.contains("verdict")) {
-                    ++verdicts;
-                    CAPTURE(metric);
-                    CAPTURE(g["group"].dump());
-                    CHECK(g["verdict"]["result"] == "pass");
-                }
-        CHECK(verdicts >= 1);
-        CHECK_FALSE(summary.contains("unmet_expectations"));
-        CHECK(fs::exists(out / "run" / "report.md"));
+namespace {
+
+// Runs a shipped study shrunk to seconds (the overrides keep its question and shrink its widths,
+// seeds and steps) and checks that every verdict it states passes.
+void check_study(const std::string& file, const std::string& overrides, bool fashion) {
+    if (fashion && !fs::exists(kFashion)) {
+        MESSAGE("skipped " << file << ": Debian's dataset-fashion-mnist is not installed");
+        return;
     }
+    const auto out = t::scratch("study_" + file);
+    const auto r = run(t::source_dir() / "pipelines" / file, out / "run", overrides + " --check");
+    INFO(r.out);
+    CHECK(r.code == 0);
+    const json summary = t::read_json(out / "run" / "summary.json");
+    std::size_t verdicts = 0;
+    for (const auto& [metric, groups] : summary["metrics"].items())
+        for (const auto& g : groups)
+            if (g.contains("verdict")) {
+                ++verdicts;
+                CAPTURE(metric);
+                CAPTURE(g["group"].dump());
+                CHECK(g["verdict"]["result"] == "pass");
+            }
+    CHECK(verdicts >= 1);
+    CHECK_FALSE(summary.contains("unmet_expectations"));
+    CHECK(fs::exists(out / "run" / "report.md"));
+}
+
+}  // namespace
+
+TEST_CASE("study bt_ntk_constancy, shrunk: the NTK change falls with width") {
+    check_study("bt_ntk_constancy.toml",
+                "--set dataset.subset=64 --set train.steps=40 --set 'sweep.architecture.width=[256, 1024, 4096]' "
+                "--set 'sweep.pipeline.seed=[0, 1]'",
+                true);
+}
+
+TEST_CASE("study loss_comparison, shrunk: Barlow Twins and the supervised baseline freeze their NTK") {
+    check_study("loss_comparison.toml",
+                "--set train.steps=60 --set 'sweep.architecture.width=[128, 512, 2048]' --set 'sweep.pipeline.seed=[0, 1]'", false);
+}
+
+TEST_CASE("study parametrization_contrast, shrunk: the NTK freezes under ntk and keeps moving under mean-field") {
+    check_study("parametrization_contrast.toml", "--set 'sweep.architecture.width=[128, 512, 2048]' --set 'sweep.pipeline.seed=[0, 1]'",
+                false);
+}
+
+TEST_CASE("study depth, shrunk: the NTK change falls with width at depth 1, 2 and 3") {
+    check_study("depth.toml", "--set train.steps=100 --set 'sweep.architecture.width=[64, 256, 1024]' --set 'sweep.pipeline.seed=[0, 1]'",
+                false);
+}
+
+TEST_CASE("study bt_kernel_regime, shrunk: distances to the analytic NTK, the linearization and the kernel model fall") {
+    check_study("bt_kernel_regime.toml",
+                "--set dataset.subset=32 --set 'sweep.architecture.width=[256, 1024, 4096]' --set 'sweep.pipeline.seed=[0, 1]'", true);
+}
+
+TEST_CASE("study bt_generalization, shrunk: the kernel model's held-out loss falls with the number of pairs") {
+    check_study("bt_generalization.toml",
+                "--set architecture.width=512 --set kernel.quadrature_degree=24 --set measure.probe_size=8 "
+                "--set 'sweep.dataset.subset=[32, 64, 128, 256]' --set 'sweep.pipeline.seed=[0, 1]'",
+                true);
 }
 
 TEST_CASE("serial and parallel runs of a sweep give identical metrics.csv") {
@@ -169,7 +188,7 @@ TEST_CASE("the standard parametrization with lr_scaling = parametrization trains
     // Without it the standard network's NTK grows like the width, and the same step diverges.
     const auto unscaled = run(dir / "p.toml", dir / "unscaled", "");
     CHECK(unscaled.code == 1);
-    const json m = read_json(dir / "unscaled" / "manifest.json");
+    const json m = t::read_json(dir / "unscaled" / "manifest.json");
     CHECK(m["points"][0]["status"] == "done");
     CHECK(m["points"][1]["status"] == "failed");
     CHECK(m["points"][1]["error"].get<std::string>().find("diverged at step") != std::string::npos);
@@ -213,7 +232,7 @@ TEST_CASE("sgd with momentum: batches are reproducible from the seed and the los
     const auto m = t::read_metrics(dir / "a" / "metrics.csv");
     CHECK(m.at("0,60,6,loss") < 0.5 * m.at("0,0,0,loss"));
     // A batch larger than the data is refused at validation, naming the limit.
-    const auto r = t::run_ntkssl("validate " + q(dir / "p.toml") + " --set train.optimizer=sgd --set train.batch_size=100");
+    const auto r = t::run_ntkssl("validate " + t::quoted(dir / "p.toml") + " --set train.optimizer=sgd --set train.batch_size=100");
     CHECK(r.code == 2);
     CHECK(r.out.find("batch_size = 100: must be between 2 and the number of training samples (12)") != std::string::npos);
 }
@@ -231,12 +250,12 @@ loss = [{ type = "barlow_twins", preset = "theory" },
     CHECK(csv.rfind("point,architecture.width,loss,step,t,metric,value\n", 0) == 0);
     CHECK(csv.find("\n1,128,vicreg_slow,40,0.04") != std::string::npos);  // t = 0.001·40
     CHECK(csv.find("\n0,128,barlow_twins,40,4,loss,") != std::string::npos);
-    const json s = read_json(dir / "out" / "summary.json");
+    const json s = t::read_json(dir / "out" / "summary.json");
     REQUIRE(s["metrics"]["ntk_relative_change"].size() == 2);
     CHECK(s["metrics"]["ntk_relative_change"][1]["group"]["loss"] == "vicreg_slow");
     // Two variants with one label are refused.
     t::write_text(dir / "dup.toml", std::string(kTiny) + "\n[sweep]\nloss = [{ type = \"vicreg\" }, { type = \"vicreg\", sim_coeff = 1 }]\n");
-    const auto r = t::run_ntkssl("validate " + q(dir / "dup.toml"));
+    const auto r = t::run_ntkssl("validate " + t::quoted(dir / "dup.toml"));
     CHECK(r.code == 2);
     CHECK(r.out.find("two variants of 'loss' are labelled 'vicreg'") != std::string::npos);
 }
@@ -248,14 +267,14 @@ TEST_CASE("validate reports every problem at once, each at its file:line:col") {
     p.replace(p.find("probe_size = 6"), 14, "probe_size = 6\nmetrics = [\"probe_accuracy\"]");
     p.replace(p.find("width = 256"), 11, "width = 256\nwidht = 3");
     t::write_text(dir / "p.toml", p);
-    const auto r = t::run_ntkssl("validate " + q(dir / "p.toml"));
+    const auto r = t::run_ntkssl("validate " + t::quoted(dir / "p.toml"));
     INFO(r.out);
     CHECK(r.code == 2);
     CHECK(r.out.find("p.toml:22:1: train.steps = 0: must be at least 1") != std::string::npos);
     // Fix that one; the plugin key and the metric's need for labels are both reported.
     p.replace(p.find("steps = 0"), 9, "steps = 40");
     t::write_text(dir / "p.toml", p);
-    const auto r2 = t::run_ntkssl("validate " + q(dir / "p.toml"));
+    const auto r2 = t::run_ntkssl("validate " + t::quoted(dir / "p.toml"));
     INFO(r2.out);
     CHECK(r2.code == 2);
     CHECK(r2.out.find("unknown key 'widht' in [architecture]") != std::string::npos);
@@ -293,7 +312,7 @@ TEST_CASE("report.md shows the slopes and plots - ntkssl report rebuilds the sam
     }
     const std::string before = t::read_text(dir / "out" / "summary.json");
     fs::remove(dir / "out" / "report.md");
-    const auto r = t::run_ntkssl("report " + q(dir / "out"));
+    const auto r = t::run_ntkssl("report " + t::quoted(dir / "out"));
     INFO(r.out);
     CHECK(r.code == 0);
     CHECK(t::read_text(dir / "out" / "summary.json") == before);

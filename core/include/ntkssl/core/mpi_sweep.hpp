@@ -1,6 +1,6 @@
-// Running one sweep across MPI ranks (built with -DNTKSSL_MPI=ON; docs/scaling.md).
+// Running one sweep across MPI ranks (the ntkssl-mpi executable of -DNTKSSL_MPI=ON; docs/scaling.md).
 //
-// `mpirun -n R ntkssl run P.toml --out DIR`: every rank loads the pipeline and the plugins.
+// `mpirun -n R ntkssl-mpi run P.toml --out DIR`: every rank loads the pipeline and the plugins.
 // Rank 0 owns DIR and runs the sweep exactly as a single process would (same files, same
 // resume), with its own worker threads; the other ranks are remote workers that ask rank 0 for
 // the next point whenever one of their slots is free (dynamic scheduling: a wide point costs far
@@ -28,8 +28,7 @@
 
 namespace ntkssl::core {
 
-// True when this process was started by an MPI launcher (mpirun, srun) and ntkssl was built
-// with MPI support.
+// True when this process was started by an MPI launcher (mpirun, srun).
 bool mpi_launched();
 
 // Loads the plugins into the registry and returns the pipeline (and may complete the options,
