@@ -50,16 +50,6 @@ std::string group_label(const json& group) {
     return l;
 }
 
-double number_of(const Value& v) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-    if (const auto* d = std::get_if<double>(&v)) return *d;
-    return std::nan("");
-}
-
-json value_json(const Value& v) {
-    return std::visit([](const auto& x) { return json(x); }, v);
-}
-
 struct Series {
     std::string title;
     std::vector<std::array<double, 3>> rows;  // x, y, spread
@@ -188,7 +178,7 @@ std::vector<std::string> write_report(const ReportInput& in) {
     for (const auto& p : *in.points) {
         const json g = group_of(p);
         groups[g.dump()] = g;
-        const double w = scaling >= 0 ? number_of(p.values[static_cast<std::size_t>(scaling)]) : 1.0;
+        const double w = scaling >= 0 ? numeric_value(p.values[static_cast<std::size_t>(scaling)]) : 1.0;
         for (const auto& r : p.records) series[r.metric][g.dump()][w][r.t].push_back(r.value);
     }
     std::vector<std::string> group_keys;

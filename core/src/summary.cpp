@@ -13,16 +13,6 @@ namespace ntkssl::core {
 
 namespace {
 
-double as_number(const Value& v) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-    if (const auto* d = std::get_if<double>(&v)) return *d;
-    return std::numeric_limits<double>::quiet_NaN();
-}
-
-nlohmann::json to_json(const Value& v) {
-    return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
-}
-
 nlohmann::json fit_json(const LogLogFit& f) {
     auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     return {{"points", f.n}, {"slope", num(f.slope)}, {"intercept", num(f.intercept)}, {"stderr", num(f.stderr_slope)},
@@ -33,7 +23,7 @@ nlohmann::json fit_json(const LogLogFit& f) {
 bool matches(const Expectation& e, const nlohmann::json& group) {
     for (const auto& [key, value] : e.only) {
         if (!group.contains(key)) return false;
-        const nlohmann::json want = to_json(value), have = group.at(key);
+        const nlohmann::json want = value_json(value), have = group.at(key);
         const bool numbers = want.is_number() && have.is_number();
         if (numbers ? want.get<double>() != have.get<double>() : want != have) return false;
     }
@@ -41,6 +31,16 @@ bool matches(const Expectation& e, const nlohmann::json& group) {
 }
 
 }  // namespace
+
+nlohmann::json value_json(const Value& v) {
+    return std::visit([](const auto& x) { return nlohmann::json(x); }, v);
+}
+
+double numeric_value(const Value& v) {
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    return std::numeric_limits<double>::quiet_NaN();
+}
 
 std::pair<double, double> bootstrap_interval(const std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>& by_replicate,
                                              double confidence, std::size_t resamples, const std::string& stream) {
@@ -153,8 +153,8 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
         nlohmann::json group = nlohmann::json::object();
         for (std::size_t i = 0; i < axes.size(); ++i)
             if (static_cast<std::ptrdiff_t>(i) != scaling && static_cast<std::ptrdiff_t>(i) != replicate)
-                group[axes[i].key] = to_json(p.values[i]);
-        const double scale = scaling >= 0 ? as_number(p.values[static_cast<std::size_t>(scaling)]) : 1.0;
+                group[axes[i].key] = value_json(p.values[i]);
+        const double scale = scaling >= 0 ? numeric_value(p.values[static_cast<std::size_t>(scaling)]) : 1.0;
         const std::string rep = replicate >= 0 ? to_string(p.values[static_cast<std::size_t>(replicate)]) : "";
         std::map<std::string, const MetricRecord*> last;
         for (const auto& r : p.records)
@@ -248,7 +248,7 @@ nlohmann::json summarize(const std::vector<SweepAxis>& axes, const std::vector<F
                     nlohmann::json expect = nlohmann::json::object();
                     if (e.slope_max) expect["slope_max"] = *e.slope_max;
                     if (e.slope_min) expect["slope_min"] = *e.slope_min;
-                    for (const auto& [k, v] : e.only) expect["where"][k] = to_json(v);
+                    for (const auto& [k, v] : e.only) expect["where"][k] = value_json(v);
                     g["verdict"] = {{"expect", expect}, {"result", result}};
                 }
             }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -71,10 +72,6 @@ std::string csv_value(const Value& v) {
     if (const auto* s = std::get_if<std::string>(&v)) return csv_field(*s);
     if (const auto* d = std::get_if<double>(&v)) return format_double(*d);
     return csv_field(to_string(v));
-}
-
-json value_json(const Value& v) {
-    return std::visit([](const auto& x) { return json(x); }, v);
 }
 
 std::string point_file_name(std::size_t id) {
@@ -553,10 +550,8 @@ int SweepRun::run() {
         if (pipeline_.sweep()[i].key == first_.report.get_string("scaling_key")) scaling = static_cast<std::ptrdiff_t>(i);
     if (scaling >= 0) {
         auto size_of = [&](const PointState* s) {
-            const Value& v = s->values[static_cast<std::size_t>(scaling)];
-            if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-            if (const auto* d = std::get_if<double>(&v)) return *d;
-            return 0.0;
+            const double v = numeric_value(s->values[static_cast<std::size_t>(scaling)]);
+            return std::isnan(v) ? 0.0 : v;
         };
         std::stable_sort(queue_.begin(), queue_.end(), [&](const PointState* a, const PointState* b) { return size_of(a) > size_of(b); });
     }

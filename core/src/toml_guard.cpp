@@ -122,7 +122,7 @@ private:
                 // Every escape TOML knows is ASCII; TOML++ misreads a non-ASCII one (see the header).
                 if (i_ + 1 < t_.size() && static_cast<unsigned char>(t_[i_ + 1]) >= 0x80)
                     fail(line_, col_ + 1, "a backslash followed by a non-ASCII character is not an escape TOML knows");
-                if (multi) line_ending_backslash();
+                backslash_whitespace();
                 advance(2);
                 continue;
             }
@@ -131,17 +131,18 @@ private:
         prev_ = 'v';
     }
 
-    // A backslash at the end of a line in a multi-line basic string trims the whitespace that
-    // follows; what comes after it must be ASCII (TOML++ classifies it with the buggy table).
-    void line_ending_backslash() const {
+    // A backslash followed by whitespace (a line-ending backslash in a multi-line basic string,
+    // or a malformed escape) makes TOML++ classify every character up to the next
+    // non-whitespace one with its buggy table: that one must be ASCII.
+    void backslash_whitespace() const {
         std::size_t j = i_ + 1;
-        while (j < t_.size() && (t_[j] == ' ' || t_[j] == '\t' || t_[j] == '\r')) ++j;
-        if (j >= t_.size() || t_[j] != '\n') return;
+        if (j >= t_.size() || !(t_[j] == ' ' || t_[j] == '\t' || t_[j] == '\r' || t_[j] == '\n')) return;
         std::size_t line = line_;
         while (j < t_.size() && (t_[j] == ' ' || t_[j] == '\t' || t_[j] == '\r' || t_[j] == '\n')) line += t_[j++] == '\n';
         if (j < t_.size() && static_cast<unsigned char>(t_[j]) >= 0x80)
-            fail(line, 1, "a non-ASCII character right after a line-ending backslash in a multi-line string (not supported by the "
-                          "TOML parser ntkssl uses); put it on the same line as the backslash");
+            fail(line, line == line_ ? col_ + (j - i_) : 1,
+                 "a non-ASCII character right after a backslash and whitespace in a string (not supported by the TOML parser ntkssl "
+                 "uses); put it on the backslash's line, or escape it");
     }
 
     void header() {

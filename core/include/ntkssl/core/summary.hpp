@@ -40,6 +40,10 @@ struct LogLogFit {
     double slope = 0, intercept = 0, stderr_slope = 0, ci_low = 0, ci_high = 0, r2 = 0;
 };
 
+// A swept value as JSON, and as a number (NaN for strings and lists).
+nlohmann::json value_json(const Value& v);
+double numeric_value(const Value& v);
+
 // OLS of log(y) on log(x); needs n ≥ 2 distinct x (interval infinite when n = 2).
 LogLogFit fit_log_log(const std::vector<double>& x, const std::vector<double>& y, double confidence);
 

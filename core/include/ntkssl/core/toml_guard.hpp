@@ -6,13 +6,14 @@
 //     "[[=") enters parse_key() against its precondition (an assertion; tomlplusplus PR #301);
 //   - a non-ASCII character where TOML allows only ASCII reaches TOML_UNREACHABLE in its
 //     whitespace classification — undefined behaviour (issues #190 and #295, PR #305). TOML++
-//     reaches it while scanning to the end of a malformed bare value, and after a line-ending
-//     backslash in a multi-line string.
+//     reaches it while scanning to the end of a malformed bare value, and in the whitespace after
+//     a backslash in a string (line-ending or malformed).
 // Every input refused here is invalid TOML anyway; the message says where and why. Checked:
 // the text is valid UTF-8 with no control characters but tab, LF and CR; a table header starts
 // with a key; non-ASCII characters appear only inside comments and inside strings that open
-// where TOML can open one (after `=`, `[`, `{`, `,`, `.` or at the start of a line), and not
-// as the first thing after a line-ending backslash.
+// where TOML can open one (a value after `=` or in an array, a key at the start of a line,
+// after `.` or in an inline table), and not right after a backslash or a backslash and
+// whitespace.
 #pragma once
 
 #include <string>
