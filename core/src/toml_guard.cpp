@@ -73,20 +73,24 @@ private:
     }
 
     // Where TOML can open a string: a value after '=', or after '[' or ',' inside an array; a
-    // quoted key at the start of a line, after '.', or after '{' or ',' inside an inline table.
+    // quoted key at the start of a line, after '.', or after '{' or ',' inside an inline table —
+    // while still on the key's side of '=' (a '.' inside a malformed value opens nothing).
     // Only values can be multi-line strings: three quotes where a key goes are the key "" and a
     // quote.
     bool in_array() const { return !stack_.empty() && stack_.back() == '['; }
     bool value_position() const { return prev_ == '=' || (in_array() && (prev_ == '[' || prev_ == ',')); }
     bool key_position() const {
-        return (prev_ == '\n' && stack_.empty()) || prev_ == '.' || (!stack_.empty() && !in_array() && (prev_ == '{' || prev_ == ','));
+        return key_ && ((prev_ == '\n' && stack_.empty()) || prev_ == '.' || (!stack_.empty() && !in_array() && (prev_ == '{' || prev_ == ',')));
     }
 
     void step() {
         const char c = t_[i_];
         if (c == '\n') {
             advance();
-            if (stack_.empty()) prev_ = '\n';  // inside an array a line break changes nothing
+            if (stack_.empty()) {  // inside an array a line break changes nothing
+                prev_ = '\n';
+                key_ = true;
+            }
             return;
         }
         if (c == ' ' || c == '\t' || c == '\r') return advance();
@@ -100,6 +104,8 @@ private:
             fail(line_, col_, "a non-ASCII character outside a string or comment (keys and values other than strings are ASCII)");
         if (c == '[' || c == '{') stack_.push_back(c);
         if ((c == ']' || c == '}') && !stack_.empty()) stack_.pop_back();
+        if (c == '=') key_ = false;
+        if ((c == '{' || c == ',') && !stack_.empty() && stack_.back() == '{') key_ = true;  // an inline table's next key
         prev_ = c;
         advance();
     }
@@ -153,6 +159,7 @@ private:
         if (!(std::isalnum(k) || k == '_' || k == '-' || k == '"' || k == '\''))
             fail(line, col, "a table header must start with a key (a bare key or a quoted one)");
         prev_ = '.';  // the header's keys: quoted parts may follow
+        key_ = true;
     }
 
     const std::string& t_;
@@ -160,6 +167,7 @@ private:
     std::size_t i_ = 0, line_ = 1, col_ = 1;
     std::string stack_;  // the open '[' and '{' of values
     char prev_ = '\n';
+    bool key_ = true;  // on the key's side of '='
 };
 
 }  // namespace
