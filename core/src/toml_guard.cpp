@@ -99,6 +99,7 @@ private:
             return;
         }
         if ((c == '"' || c == '\'') && (value_position() || key_position())) return string();
+        if (value_position() && std::strchr("[{]},", c) == nullptr) return bare_value();
         if (c == '[' && stack_.empty() && prev_ == '\n') return header();
         if (static_cast<unsigned char>(c) >= 0x80)
             fail(line_, col_, "a non-ASCII character outside a string or comment (keys and values other than strings are ASCII)");
@@ -132,6 +133,19 @@ private:
                 advance(2);
                 continue;
             }
+            advance();
+        }
+        prev_ = 'v';
+    }
+
+    // A value that is not a string, array or inline table (number, boolean, date-time, or a
+    // malformed one): TOML++ scans it up to the next value terminator (whitespace, ',', ']', '}',
+    // '#') and classifies every character on the way with its buggy table, so quotes and
+    // brackets inside it open nothing and a non-ASCII character in it is refused.
+    void bare_value() {
+        while (i_ < t_.size() && std::strchr(" \t\r\n,]}#", t_[i_]) == nullptr) {
+            if (static_cast<unsigned char>(t_[i_]) >= 0x80)
+                fail(line_, col_, "a non-ASCII character in a value that is not a string (numbers, booleans and dates are ASCII)");
             advance();
         }
         prev_ = 'v';

@@ -122,13 +122,18 @@ TEST_CASE("a table header that cannot start with a key is a located error, not T
     // Non-ASCII outside strings and comments, and after a line-ending backslash, reach undefined
     // behaviour in TOML++ 3.3 (its issues #190 and #295): refused, located, before TOML++ sees them.
     auto m1 = config_error([&] { Pipeline::load(write("mu", "[pipeline]\nseed = \xce\xbc\n")); });
-    CHECK(m1.find(":2:8: malformed TOML: a non-ASCII character outside a string or comment") != std::string::npos);
+    CHECK(m1.find(":2:8: malformed TOML: a non-ASCII character in a value that is not a string") != std::string::npos);
+    m1 = config_error([&] { Pipeline::load(write("mukey", "[pipeline]\n\xce\xbc = 1\n")); });
+    CHECK(m1.find(":2:1: malformed TOML: a non-ASCII character outside a string or comment") != std::string::npos);
     m1 = config_error([&] { Pipeline::load(write("backslash", "[pipeline]\nname = \"\"\"\\\n\xc2\xa7\"\"\"\n")); });
     CHECK(m1.find(":3:1: malformed TOML: a non-ASCII character right after a backslash and whitespace") != std::string::npos);
     // A malformed bare value that runs into a quote: TOML++ scans past the quote, so the string
     // that seems to open there does not protect what follows.
     m1 = config_error([&] { Pipeline::load(write("badvalue", "[pipeline]\nseed = 1x'\xc6\x99'\n")); });
-    CHECK(m1.find(":2:11: malformed TOML: a non-ASCII character outside a string or comment") != std::string::npos);
+    CHECK(m1.find(":2:11: malformed TOML: a non-ASCII character in a value that is not a string") != std::string::npos);
+    // ... and so do the brackets in it: no inline table opens there, so no quoted key either.
+    m1 = config_error([&] { Pipeline::load(write("badvalue2", "[pipeline]\nseed = [0xcaE{\"\"E{\"E{E\xc2\xba\n]\n")); });
+    CHECK(m1.find(":2:23: malformed TOML: a non-ASCII character in a value that is not a string") != std::string::npos);
     // Control characters and invalid UTF-8 are refused wherever they are.
     m1 = config_error([&] { Pipeline::load(write("control", std::string("[pipeline]\nname = \"a\x01" "b\"\n"))); });
     CHECK(m1.find(":2:10: malformed TOML: control character U+0001") != std::string::npos);
