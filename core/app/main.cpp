@@ -204,6 +204,20 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets, const
             },
             options, std::cout, std::cerr);
     }
+#else
+    // mpirun or srun starting this single-process binary on several ranks: each would run the
+    // whole sweep into the same directory. Refused before anything is written.
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+        const char* size = std::getenv(v);
+        if (size && std::atoi(size) > 1) {
+            const std::string text = std::string("ntkssl: started as one of ") + size + " MPI ranks (" + v +
+                                     "), but this ntkssl runs a sweep in one process: every rank would run all of it into the same "
+                                     "directory. Run ntkssl-mpi (built with -DNTKSSL_MPI=ON, see docs/scaling.md) under mpirun or "
+                                     "srun, or run ntkssl on its own\n";
+            std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
+            return exit_usage;
+        }
+    }
 #endif
     const Pipeline pipeline = Pipeline::load(file, sets);
     Registry registry;
@@ -214,16 +228,18 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets, const
     return run_sweep(pipeline, registry, options, std::cout, std::cerr);
 }
 
-// One line per problem ("ntkssl: config: file:line:col: ..."), and a count when there are several.
+// One line per problem ("ntkssl: config: file:line:col: ..."), and a count when there are several,
+// written at once: under mpirun the ranks' stderr is merged, and a message in pieces interleaves.
 void print_error(ErrorKind kind, const std::string& message) {
     std::istringstream lines(message);
-    std::string line;
+    std::string line, text;
     std::size_t count = 0;
     while (std::getline(lines, line)) {
-        std::cerr << "ntkssl: " << to_string(kind) << ": " << line << "\n";
+        text += "ntkssl: " + std::string(to_string(kind)) + ": " + line + "\n";
         ++count;
     }
-    if (count > 1) std::cerr << "ntkssl: " << count << " problems\n";
+    if (count > 1) text += "ntkssl: " + std::to_string(count) + " problems\n";
+    std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
 }
 
 }  // namespace

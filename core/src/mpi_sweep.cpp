@@ -336,7 +336,9 @@ int run_sweep_mpi(const PipelineLoader& load, RunOptions options, std::ostream& 
             }
         }
         if (mpi.rank() == 0) log << "ntkssl: another MPI rank could not load the pipeline (its message is above); nothing ran\n";
-        return failure ? exit_usage : exit_ok;
+        // Only a rank with a message of its own exits non-zero: mpirun kills the job at the first
+        // non-zero exit, which could cut rank 0 off before it reports.
+        return mpi.rank() == 0 || (failure && !root_failed) ? exit_usage : exit_ok;
     }
 
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());

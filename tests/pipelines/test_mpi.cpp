@@ -174,3 +174,14 @@ TEST_CASE("under mpirun a pipeline that cannot load is reported once, by rank 0,
         ++count;
     CHECK(count == 1);
 }
+
+TEST_CASE("the single-process ntkssl under mpirun refuses to run, so that no two ranks write one directory") {
+    const auto dir = t::scratch("mpi_plain");
+    t::write_text(dir / "p.toml", sweep(3));
+    const std::string plain = std::string("'") + NTKSSL_TEST_MPIEXEC + "' --allow-run-as-root --oversubscribe -n 2 '" + NTKSSL_TEST_EXE + "'";
+    const auto r = t::run_shell(plain + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "out"));
+    CHECK(r.code != 0);
+    CHECK(r.out.find("started as one of 2 MPI ranks") != std::string::npos);
+    CHECK(r.out.find("Run ntkssl-mpi") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "out"));
+}
