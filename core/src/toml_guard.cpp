@@ -16,6 +16,7 @@ public:
 
     void run() {
         check_encoding();
+        if (at("\xef\xbb\xbf")) i_ = 3;  // a byte-order mark, as some editors write: TOML++ skips it
         while (i_ < t_.size()) step();
     }
 
@@ -75,8 +76,8 @@ private:
     // Where TOML can open a string: a value after '=', or after '[' or ',' inside an array; a
     // quoted key at the start of a line, after '.', or after '{' or ',' inside an inline table —
     // while still on the key's side of '=' (a '.' inside a malformed value opens nothing).
-    // Only values can be multi-line strings: three quotes where a key goes are the key "" and a
-    // quote.
+    // Three quotes open a multi-line string where a key goes too: TOML++ reads the whole string
+    // before it reports that keys cannot be multi-line.
     bool in_array() const { return !stack_.empty() && stack_.back() == '['; }
     bool value_position() const { return prev_ == '=' || (in_array() && (prev_ == '[' || prev_ == ',')); }
     bool key_position() const {
@@ -114,7 +115,7 @@ private:
     void string() {
         const char q = t_[i_];
         const std::string triple(3, q);
-        const bool multi = value_position() && at(triple.c_str());
+        const bool multi = at(triple.c_str());
         const bool basic = q == '"';
         advance(multi ? 3 : 1);
         while (i_ < t_.size()) {

@@ -134,6 +134,10 @@ TEST_CASE("a table header that cannot start with a key is a located error, not T
     // ... and so do the brackets in it: no inline table opens there, so no quoted key either.
     m1 = config_error([&] { Pipeline::load(write("badvalue2", "[pipeline]\nseed = [0xcaE{\"\"E{\"E{E\xc2\xba\n]\n")); });
     CHECK(m1.find(":2:23: malformed TOML: a non-ASCII character in a value that is not a string") != std::string::npos);
+    // Three quotes where a key goes open a multi-line string for TOML++ as well: the '#' in it
+    // starts no comment, and its bad escape is found.
+    m1 = config_error([&] { Pipeline::load(write("multikey", "\"\"\"\"# \\\xef\xbb\xbe\n\"\"\" = 1\n")); });
+    CHECK(m1.find(":1:8: malformed TOML: a backslash followed by a non-ASCII character") != std::string::npos);
     // Control characters and invalid UTF-8 are refused wherever they are.
     m1 = config_error([&] { Pipeline::load(write("control", std::string("[pipeline]\nname = \"a\x01" "b\"\n"))); });
     CHECK(m1.find(":2:10: malformed TOML: control character U+0001") != std::string::npos);
@@ -142,6 +146,11 @@ TEST_CASE("a table header that cannot start with a key is a located error, not T
     // Non-ASCII inside strings and comments is fine, and a non-ASCII --set value is a bare string.
     const auto ok = Pipeline::load(write("utf8", std::string(kValid) + "# café\n"), {"pipeline.name=μ-study"});
     CHECK(ok.resolve(0).name == "μ-study");
+    // A byte-order mark at the start, as some editors write, is no character of the file.
+    const auto with_bom = Pipeline::load(write("bom", "\xef\xbb\xbf" + std::string(kValid)));
+    const auto without = Pipeline::load(write("nobom", kValid));
+    CHECK(with_bom.resolve(0).seed == without.resolve(0).seed);
+    CHECK(with_bom.num_points() == without.num_points());
     // Brackets that are not headers are left to TOML: nested arrays and strings.
     const auto m = config_error([&] { Pipeline::load(write("nested", "[pipeline]\nname = \"\"\"\n[# not a header\n\"\"\"\n[x]\n")); });
     CHECK(m.find("unknown section 'x'") != std::string::npos);
