@@ -3,6 +3,7 @@
 //   pass (run --check), 130 interrupted.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -64,9 +65,16 @@ int cmd_list(const std::vector<std::string>& paths, bool as_json) {
         std::cout << "no plugins found (searched --plugin-path, NTKSSL_PLUGIN_PATH and " << default_plugin_directory().string() << ")\n";
         return 0;
     }
+    // Aligned columns: kind, name, library and version, path.
+    std::size_t name_width = 0, library_width = 0;
+    for (const auto* e : registry.entries()) {
+        name_width = std::max(name_width, e->info.name.size());
+        library_width = std::max(library_width, e->library->name.size() + 1 + e->library->version.size());
+    }
     for (const auto* e : registry.entries())
-        std::cout << std::left << std::setw(13) << to_string(e->info.kind) << " " << std::setw(22) << e->info.name << " "
-                  << e->library->name << " " << e->library->version << "  " << e->library->path << "\n";
+        std::cout << std::left << std::setw(13) << to_string(e->info.kind) << " " << std::setw(static_cast<int>(name_width)) << e->info.name
+                  << "  " << std::setw(static_cast<int>(library_width)) << (e->library->name + " " + e->library->version) << "  "
+                  << e->library->path << "\n";
     return 0;
 }
 
