@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -198,6 +199,29 @@ int cmd_reference(const std::vector<std::string>& paths) {
     return 0;
 }
 
+#ifndef NTKSSL_WITH_MPI
+// The number of ranks when an MPI launcher (mpirun, srun) started this process as one of
+// several; nothing otherwise.
+std::optional<int> launched_ranks() {
+    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+        if (const char* size = std::getenv(v); size && std::atoi(size) > 1) return std::atoi(size);
+    return std::nullopt;
+}
+
+// Under an MPI launcher, the plain ntkssl hands over to the ntkssl-mpi installed beside it (the
+// build option NTKSSL_MPI), with the same arguments: `mpirun -n 4 ntkssl run p.toml` then runs
+// one sweep across the ranks. Returns only if there is none.
+void hand_over_to_mpi_build(char** argv) {
+    if (!launched_ranks()) return;
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return;
+    const fs::path sibling = self.parent_path() / "ntkssl-mpi";
+    if (::access(sibling.c_str(), X_OK) != 0) return;
+    ::execv(sibling.c_str(), argv);  // returns only on failure: then this process refuses in cmd_run
+}
+#endif
+
 int cmd_run(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& paths,
             RunOptions options) {
 #ifdef NTKSSL_WITH_MPI
@@ -213,18 +237,16 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets, const
             options, std::cout, std::cerr);
     }
 #else
-    // mpirun or srun starting this single-process binary on several ranks: each would run the
-    // whole sweep into the same directory. Refused before anything is written.
-    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
-        const char* size = std::getenv(v);
-        if (size && std::atoi(size) > 1) {
-            const std::string text = std::string("ntkssl: started as one of ") + size + " MPI ranks (" + v +
-                                     "), but this ntkssl runs a sweep in one process: every rank would run all of it into the same "
-                                     "directory. Run ntkssl-mpi (built with -DNTKSSL_MPI=ON, see docs/scaling.md) under mpirun or "
-                                     "srun, or run ntkssl on its own\n";
-            std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
-            return exit_usage;
-        }
+    // Still here under an MPI launcher with several ranks: no ntkssl-mpi next to this binary
+    // (see main). Each rank would run the whole sweep into the same directory: refused before
+    // anything is written.
+    if (const auto ranks = launched_ranks()) {
+        const std::string text = "ntkssl: started as one of " + std::to_string(*ranks) +
+                                 " MPI ranks, but this ntkssl runs a sweep in one process and there is no ntkssl-mpi next to it: "
+                                 "every rank would run all of it into the same directory. Build with -DNTKSSL_MPI=ON (see "
+                                 "docs/scaling.md), or run ntkssl without mpirun\n";
+        std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
+        return exit_usage;
     }
 #endif
     const Pipeline pipeline = Pipeline::load(file, sets);
@@ -253,6 +275,9 @@ void print_error(ErrorKind kind, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifndef NTKSSL_WITH_MPI
+    hand_over_to_mpi_build(argv);
+#endif
     CLI::App app{"ntkssl: neural tangent kernels of self-supervised learning"};
     app.require_subcommand(0, 1);
     bool show_version = false;

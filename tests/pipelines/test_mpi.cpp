@@ -175,13 +175,30 @@ TEST_CASE("under mpirun a pipeline that cannot load is reported once, by rank 0,
     CHECK(count == 1);
 }
 
-TEST_CASE("the single-process ntkssl under mpirun refuses to run, so that no two ranks write one directory") {
+TEST_CASE("mpirun with the plain ntkssl hands over to the ntkssl-mpi beside it, and refuses to run without one") {
     const auto dir = t::scratch("mpi_plain");
     t::write_text(dir / "p.toml", sweep(3));
-    const std::string plain = std::string("'") + NTKSSL_TEST_MPIEXEC + "' --allow-run-as-root --oversubscribe -n 2 '" + NTKSSL_TEST_EXE + "'";
-    const auto r = t::run_shell(plain + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "out"));
+    const auto plain = [](const fs::path& exe) {
+        return std::string("'") + NTKSSL_TEST_MPIEXEC + "' --allow-run-as-root --oversubscribe -n 2 " + t::quoted(exe);
+    };
+    // `mpirun -n 2 ntkssl run`: one sweep across the two ranks, the single-process results.
+    auto r = t::run_shell(plain(NTKSSL_TEST_EXE) + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "out") + " --quiet");
+    REQUIRE(r.code == 0);
+    const auto reference = t::run_ntkssl("run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "reference") + " --quiet");
+    REQUIRE(reference.code == 0);
+    CHECK(t::read_text(dir / "out" / "metrics.csv") == t::read_text(dir / "reference" / "metrics.csv"));
+    const auto manifest = t::read_json(dir / "out" / "manifest.json");
+    CHECK(manifest["status"] == "done");
+    CHECK(manifest["machine"]["parallel"].get<std::string>().find("2 MPI ranks") == 0);
+    // A copy of ntkssl with no ntkssl-mpi beside it: every rank would run the whole sweep into
+    // one directory, so it refuses before writing anything.
+    fs::create_directories(dir / "bin");
+    fs::copy_file(NTKSSL_TEST_EXE, dir / "bin" / "ntkssl", fs::copy_options::overwrite_existing);
+    const std::string libs = fs::path(NTKSSL_TEST_EXE).parent_path().parent_path() / "lib";
+    r = t::run_shell("LD_LIBRARY_PATH=" + t::quoted(libs) + " " + plain(dir / "bin" / "ntkssl") + " run " + t::quoted(dir / "p.toml") +
+                     " --out " + t::quoted(dir / "alone"));
     CHECK(r.code != 0);
     CHECK(r.out.find("started as one of 2 MPI ranks") != std::string::npos);
-    CHECK(r.out.find("Run ntkssl-mpi") != std::string::npos);
-    CHECK_FALSE(fs::exists(dir / "out"));
+    CHECK(r.out.find("no ntkssl-mpi next to it") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "alone"));
 }
