@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MPI benchmark: one sweep of 8 equal, independent points (two-layer tanh network, Barlow
 # Twins, 256 Fashion-MNIST images, width 4096, 40 steps, seeds 0..7), run with 1 and with 2 MPI
-# ranks, each rank one point at a time on one BLAS thread (OPENBLAS_NUM_THREADS=1, so that both
-# runs do the same arithmetic), in the same invocation. Prints the
+# ranks, each rank one point at a time on one BLAS thread (the default, spelled out with
+# OPENBLAS_NUM_THREADS=1), in the same invocation. Prints the
 # wall times and their ratio, checks that both runs wrote the same metrics.csv, and writes the
 # table to results/bench/mpi-<time>.md. Installs Open MPI and builds ntkssl-mpi as needed.
 # About 2 minutes on 2 cores.

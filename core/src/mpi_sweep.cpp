@@ -30,7 +30,6 @@
 #include <ntkssl/errors.hpp>
 
 extern "C" void openblas_set_num_threads(int);
-extern "C" int openblas_get_num_threads();
 
 namespace ntkssl::core {
 
@@ -345,11 +344,8 @@ int run_sweep_mpi(const PipelineLoader& load, RunOptions options, std::ostream& 
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     const int share = std::max(1, static_cast<int>(hw) / std::max(1, mpi.node_size()));
     const int slots = options.jobs > 0 ? options.jobs : share;
-    // A point that runs alone gets the rank's share as BLAS threads, unless the user fixed them
-    // with OPENBLAS_NUM_THREADS (OpenBLAS read it at start-up).
-    const int alone = std::getenv("OPENBLAS_NUM_THREADS") ? openblas_get_num_threads() : share;
     if (mpi.rank() != 0) {
-        openblas_set_num_threads(slots > 1 ? 1 : alone);
+        openblas_set_num_threads(blas_threads_per_point());  // as rank 0's run_sweep does
         serve_points(*pipeline, registry, slots);
         return exit_ok;
     }
@@ -359,7 +355,6 @@ int run_sweep_mpi(const PipelineLoader& load, RunOptions options, std::ostream& 
     note << mpi.size() << " MPI ranks (" << slots << " point" << (slots > 1 ? "s" : "") << " at a time each)";
     options.machine_note = note.str();
     options.remote = [&](Scheduler& s) { dispatcher.serve(s); };
-    if (slots == 1) openblas_set_num_threads(alone);
     int code = exit_failure;
     std::exception_ptr error;
     try {

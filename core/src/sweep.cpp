@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <condition_variable>
 #include <csignal>
@@ -348,7 +349,7 @@ json SweepRun::manifest_locked() const {
     }
     json machine = {{"hardware_threads", std::thread::hardware_concurrency()},
                     {"jobs", jobs_},
-                    {"blas_threads", openblas_get_num_threads()},
+                    {"blas_threads", blas_threads_per_point()},
                     {"blas", blas ? blas : "unknown"}};
     if (!opt_.machine_note.empty()) machine["parallel"] = opt_.machine_note;
     json m = {{"format", 1},
@@ -558,9 +559,10 @@ int SweepRun::run() {
     const std::size_t already = points_.size() - queue_.size();
     const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
     jobs_ = opt_.jobs > 0 ? opt_.jobs : static_cast<int>(std::min<std::size_t>(hw, std::max<std::size_t>(1, queue_.size())));
-    // Points in parallel, each on one BLAS thread; a single point gets all of BLAS's threads.
+    // Points in parallel, each with the same BLAS threads (one unless the user says otherwise),
+    // so that a serial run computes exactly what a parallel one does.
     const int blas_before = openblas_get_num_threads();
-    if (jobs_ > 1) openblas_set_num_threads(1);
+    openblas_set_num_threads(blas_threads_per_point());
 
     if (!opt_.quiet) {
         std::ostringstream os;
@@ -708,6 +710,12 @@ void install_interrupt_handlers() {
 }
 
 const std::atomic<bool>& interrupt_flag() { return g_stop; }
+
+int blas_threads_per_point() {
+    const char* env = std::getenv("OPENBLAS_NUM_THREADS");
+    const int n = env ? std::atoi(env) : 0;
+    return n > 0 ? n : 1;
+}
 
 int run_sweep(const Pipeline& pipeline, const Registry& registry, const RunOptions& options, std::ostream& out, std::ostream& log) {
     g_stop = false;

@@ -159,12 +159,23 @@ TEST_CASE("study bt_generalization, shrunk: the kernel model's held-out loss fal
                 true);
 }
 
-TEST_CASE("serial and parallel runs of a sweep give identical metrics.csv") {
+TEST_CASE("serial and parallel runs of a sweep give identical metrics.csv, also where BLAS could use threads") {
     const auto dir = t::scratch("studies_parallel");
     t::write_text(dir / "p.toml", std::string(kTiny) + "\n[sweep]\n\"architecture.width\" = [64, 128, 256, 512]\n\"pipeline.seed\" = [0, 1]\n");
     REQUIRE(run(dir / "p.toml", dir / "serial", "--jobs 1").code == 0);
     REQUIRE(run(dir / "p.toml", dir / "parallel", "--jobs 2").code == 0);
     CHECK(t::read_text(dir / "serial" / "metrics.csv") == t::read_text(dir / "parallel" / "metrics.csv"));
+    // Sizes at which OpenBLAS runs a product on several threads, and sums in another order
+    // then: a point alone still computes with one BLAS thread, so it computes the same digits.
+    std::string wide = std::string(kTiny) + "\n[sweep]\n\"architecture.width\" = [2048, 4096]\n";
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"n = 16\ndim = 6", "n = 256\ndim = 256"},
+                                   {"output_dim = 2", "output_dim = 8"}, {"steps = 40", "steps = 3"}, {"probe_size = 6", "probe_size = 64"}})
+        wide.replace(wide.find(from), from.size(), to);
+    t::write_text(dir / "wide.toml", wide);
+    REQUIRE(run(dir / "wide.toml", dir / "wide_serial", "--jobs 1").code == 0);
+    REQUIRE(run(dir / "wide.toml", dir / "wide_parallel", "--jobs 2").code == 0);
+    CHECK(t::read_text(dir / "wide_serial" / "metrics.csv") == t::read_text(dir / "wide_parallel" / "metrics.csv"));
+    CHECK(t::read_json(dir / "wide_serial" / "manifest.json")["machine"]["blas_threads"] == 1);
 }
 
 TEST_CASE("the standard parametrization with lr_scaling = parametrization trains exactly like the ntk one") {

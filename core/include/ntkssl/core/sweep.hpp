@@ -84,6 +84,11 @@ const std::atomic<bool>& interrupt_flag();
 int run_sweep(const Pipeline& pipeline, const Registry& registry, const RunOptions& options, std::ostream& out,
               std::ostream& log);
 
+// The BLAS threads every point computes with: OPENBLAS_NUM_THREADS when it is set to a positive
+// number, else 1 — whatever --jobs and the number of MPI ranks, because OpenBLAS with another
+// thread count sums in another order, and results are to be bit-identical across those.
+int blas_threads_per_point();
+
 // `ntkssl report DIR`: rebuilds summary.json, report.md and plots/ from the manifest and the
 // point files of an existing run (e.g. after editing the plot scripts or a partial run).
 int report_directory(const std::filesystem::path& out, std::ostream& log);
