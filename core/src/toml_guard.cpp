@@ -91,6 +91,7 @@ private:
             if (stack_.empty()) {  // inside an array a line break changes nothing
                 prev_ = '\n';
                 key_ = true;
+                key_dots_ = 0;
             }
             return;
         }
@@ -104,10 +105,20 @@ private:
         if (c == '[' && stack_.empty() && prev_ == '\n') return header();
         if (static_cast<unsigned char>(c) >= 0x80)
             fail(line_, col_, "a non-ASCII character outside a string or comment (keys and values other than strings are ASCII)");
-        if (c == '[' || c == '{') stack_.push_back(c);
+        if (c == '[' || c == '{') {
+            // TOML++ builds (and destroys) nested tables and arrays recursively: bounded depth.
+            if (stack_.size() >= kMaxNesting)
+                fail(line_, col_, "arrays and inline tables nested more than " + std::to_string(kMaxNesting) + " deep");
+            stack_.push_back(c);
+        }
         if ((c == ']' || c == '}') && !stack_.empty()) stack_.pop_back();
         if (c == '=') key_ = false;
-        if ((c == '{' || c == ',') && !stack_.empty() && stack_.back() == '{') key_ = true;  // an inline table's next key
+        if (c == '.' && key_ && ++key_dots_ >= kMaxKeyParts)
+            fail(line_, col_, "a key of more than " + std::to_string(kMaxKeyParts) + " dotted parts");
+        if ((c == '{' || c == ',') && !stack_.empty() && stack_.back() == '{') {  // an inline table's next key
+            key_ = true;
+            key_dots_ = 0;
+        }
         prev_ = c;
         advance();
     }
@@ -175,6 +186,7 @@ private:
             fail(line, col, "a table header must start with a key (a bare key or a quoted one)");
         prev_ = '.';  // the header's keys: quoted parts may follow
         key_ = true;
+        key_dots_ = 0;
     }
 
     const std::string& t_;
@@ -183,6 +195,11 @@ private:
     std::string stack_;  // the open '[' and '{' of values
     char prev_ = '\n';
     bool key_ = true;  // on the key's side of '='
+    std::size_t key_dots_ = 0;  // dots in the current key (or header) so far
+    // Far beyond any pipeline (whose deepest key is a section, a component and a metric), and
+    // far below what overflows the stack in TOML++'s recursive tables (a header of 200,000
+    // dotted parts did, found by the fuzzer).
+    static constexpr std::size_t kMaxKeyParts = 32, kMaxNesting = 32;
 };
 
 }  // namespace

@@ -138,6 +138,15 @@ TEST_CASE("a table header that cannot start with a key is a located error, not T
     // starts no comment, and its bad escape is found.
     m1 = config_error([&] { Pipeline::load(write("multikey", "\"\"\"\"# \\\xef\xbb\xbe\n\"\"\" = 1\n")); });
     CHECK(m1.find(":1:8: malformed TOML: a backslash followed by a non-ASCII character") != std::string::npos);
+    // TOML++ builds and destroys tables recursively: a header of 200,000 dotted parts overflows
+    // its stack. Keys of more than 32 parts and nesting deeper than 32 are refused first.
+    std::string deep = "[";
+    for (int i = 0; i < 200000; ++i) deep += i ? ".a" : "a";
+    m1 = config_error([&] { Pipeline::load(write("deepkey", deep + "]\nx = 1\n")); });
+    CHECK(m1.find(":1:65: malformed TOML: a key of more than 32 dotted parts") != std::string::npos);
+    const std::string nested = "[pipeline]\nseed = " + std::string(40, '[') + std::string(40, ']') + "\n";
+    m1 = config_error([&] { Pipeline::load(write("deepvalue", nested)); });
+    CHECK(m1.find(":2:40: malformed TOML: arrays and inline tables nested more than 32 deep") != std::string::npos);
     // Control characters and invalid UTF-8 are refused wherever they are.
     m1 = config_error([&] { Pipeline::load(write("control", std::string("[pipeline]\nname = \"a\x01" "b\"\n"))); });
     CHECK(m1.find(":2:10: malformed TOML: control character U+0001") != std::string::npos);
