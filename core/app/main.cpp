@@ -218,6 +218,19 @@ void hand_over_to_mpi_build(char** argv) {
     if (ec) return;
     const fs::path sibling = self.parent_path() / "ntkssl-mpi";
     if (::access(sibling.c_str(), X_OK) != 0) return;
+    // Code that runs with the user's rights, like a plugin: the same ownership and permission
+    // rule, and the same way to waive it (the command line is not parsed yet).
+    const char* allow = std::getenv("NTKSSL_ALLOW_UNSAFE_PLUGINS");
+    if (!(allow && std::string(allow) == "1")) {
+        try {
+            check_plugin_path_safety(sibling.parent_path());
+            check_plugin_path_safety(sibling);
+        } catch (const Error& e) {
+            const std::string text = std::string("ntkssl: not starting ") + sibling.string() + ": " + e.what() + "\n";
+            std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
+            std::exit(exit_usage);
+        }
+    }
     ::execv(sibling.c_str(), argv);  // returns only on failure: then this process refuses in cmd_run
 }
 #endif

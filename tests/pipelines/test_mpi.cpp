@@ -201,4 +201,14 @@ TEST_CASE("mpirun with the plain ntkssl hands over to the ntkssl-mpi beside it, 
     CHECK(r.out.find("started as one of 2 MPI ranks") != std::string::npos);
     CHECK(r.out.find("no ntkssl-mpi next to it") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "alone"));
+    // The ntkssl-mpi it would start is code like a plugin: not from a directory others can write.
+    fs::copy_file(NTKSSL_TEST_MPI_EXE, dir / "bin" / "ntkssl-mpi", fs::copy_options::overwrite_existing);
+    fs::permissions(dir / "bin", fs::perms::all);
+    r = t::run_shell("LD_LIBRARY_PATH=" + t::quoted(libs) + " " + plain(dir / "bin" / "ntkssl") + " run " + t::quoted(dir / "p.toml") +
+                     " --out " + t::quoted(dir / "unsafe"));
+    CHECK(r.code != 0);
+    CHECK(r.out.find("not starting " + (dir / "bin" / "ntkssl-mpi").string()) != std::string::npos);
+    CHECK(r.out.find("writable") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "unsafe"));
+    fs::permissions(dir / "bin", fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
 }
