@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,6 +19,7 @@
 
 #include "ntkssl/core/loader.hpp"
 #include "ntkssl/core/metrics.hpp"
+#include "ntkssl/core/launcher.hpp"
 #ifdef NTKSSL_WITH_MPI
 #include "ntkssl/core/mpi_sweep.hpp"
 #endif
@@ -199,37 +199,26 @@ int cmd_reference(const std::vector<std::string>& paths) {
     return 0;
 }
 
-#ifndef NTKSSL_WITH_MPI
-// The number of ranks when an MPI launcher (mpirun, srun) started this process as one of
-// several; nothing otherwise.
-std::optional<int> launched_ranks() {
-    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
-        if (const char* size = std::getenv(v); size && std::atoi(size) > 1) return std::atoi(size);
-    return std::nullopt;
-}
+// A message to stderr in one write: under mpirun the ranks' stderr is merged, and a message
+// written in pieces interleaves with the others.
+void write_error(const std::string& text) { std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush(); }
 
-// Under an MPI launcher, the plain ntkssl hands over to the ntkssl-mpi installed beside it (the
-// build option NTKSSL_MPI), with the same arguments: `mpirun -n 4 ntkssl run p.toml` then runs
-// one sweep across the ranks. Returns only if there is none.
+#ifndef NTKSSL_WITH_MPI
+// Under an MPI launcher with several ranks, the plain ntkssl hands over to the ntkssl-mpi
+// installed beside it (the build option NTKSSL_MPI), with the same arguments: `mpirun -n 4
+// ntkssl run p.toml` then runs one sweep across the ranks. Returns only if there is none.
 void hand_over_to_mpi_build(char** argv) {
-    if (!launched_ranks()) return;
+    if (mpi_launcher_ranks() <= 1) return;
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
     if (ec) return;
     const fs::path sibling = self.parent_path() / "ntkssl-mpi";
     if (::access(sibling.c_str(), X_OK) != 0) return;
-    // Code that runs with the user's rights, like a plugin: the same ownership and permission
-    // rule, and the same way to waive it (the command line is not parsed yet).
-    const char* allow = std::getenv("NTKSSL_ALLOW_UNSAFE_PLUGINS");
-    if (!(allow && std::string(allow) == "1")) {
-        try {
-            check_plugin_path_safety(sibling.parent_path());
-            check_plugin_path_safety(sibling);
-        } catch (const Error& e) {
-            const std::string text = std::string("ntkssl: not starting ") + sibling.string() + ": " + e.what() + "\n";
-            std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
-            std::exit(exit_usage);
-        }
+    try {
+        check_trusted_library(sibling, false);  // code that runs with the user's rights, like a plugin
+    } catch (const Error& e) {
+        write_error("ntkssl: not starting " + sibling.string() + ": " + e.what() + "\n");
+        std::exit(exit_usage);
     }
     ::execv(sibling.c_str(), argv);  // returns only on failure: then this process refuses in cmd_run
 }
@@ -238,7 +227,7 @@ void hand_over_to_mpi_build(char** argv) {
 int cmd_run(const std::string& file, const std::vector<std::string>& sets, const std::vector<std::string>& paths,
             RunOptions options) {
 #ifdef NTKSSL_WITH_MPI
-    if (mpi_launched()) {
+    if (mpi_launcher_ranks() > 0) {
         install_interrupt_handlers();
         return run_sweep_mpi(
             [&](Registry& registry, RunOptions& opts) {
@@ -253,12 +242,11 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets, const
     // Still here under an MPI launcher with several ranks: no ntkssl-mpi next to this binary
     // (see main). Each rank would run the whole sweep into the same directory: refused before
     // anything is written.
-    if (const auto ranks = launched_ranks()) {
-        const std::string text = "ntkssl: started as one of " + std::to_string(*ranks) +
-                                 " MPI ranks, but this ntkssl runs a sweep in one process and there is no ntkssl-mpi next to it: "
-                                 "every rank would run all of it into the same directory. Build with -DNTKSSL_MPI=ON (see "
-                                 "docs/scaling.md), or run ntkssl without mpirun\n";
-        std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
+    if (const int ranks = mpi_launcher_ranks(); ranks > 1) {
+        write_error("ntkssl: started as one of " + std::to_string(ranks) +
+                    " MPI ranks, but this ntkssl runs a sweep in one process and there is no ntkssl-mpi next to it: every rank "
+                    "would run all of it into the same directory. Build with -DNTKSSL_MPI=ON (see docs/scaling.md), or run "
+                    "ntkssl without mpirun\n");
         return exit_usage;
     }
 #endif
@@ -271,8 +259,7 @@ int cmd_run(const std::string& file, const std::vector<std::string>& sets, const
     return run_sweep(pipeline, registry, options, std::cout, std::cerr);
 }
 
-// One line per problem ("ntkssl: config: file:line:col: ..."), and a count when there are several,
-// written at once: under mpirun the ranks' stderr is merged, and a message in pieces interleaves.
+// One line per problem ("ntkssl: config: file:line:col: ..."), and a count when there are several.
 void print_error(ErrorKind kind, const std::string& message) {
     std::istringstream lines(message);
     std::string line, text;
@@ -282,7 +269,7 @@ void print_error(ErrorKind kind, const std::string& message) {
         ++count;
     }
     if (count > 1) text += "ntkssl: " + std::to_string(count) + " problems\n";
-    std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
+    write_error(text);
 }
 
 }  // namespace

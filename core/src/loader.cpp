@@ -151,14 +151,16 @@ void load_plugin_library(Registry& registry, const fs::path& file) {
     registry.end_library();
 }
 
-void load_plugins(Registry& registry, const PluginSearch& search) {
+void check_trusted_library(const fs::path& file, bool allow_unsafe) {
     const char* env = std::getenv("NTKSSL_ALLOW_UNSAFE_PLUGINS");
-    const bool allow_unsafe = search.allow_unsafe || (env && std::string(env) == "1");
+    if (allow_unsafe || (env && std::string(env) == "1")) return;
+    check_plugin_path_safety(file.parent_path());
+    check_plugin_path_safety(file);
+}
+
+void load_plugins(Registry& registry, const PluginSearch& search) {
     for (const auto& f : discover_plugin_files(search)) {
-        if (!allow_unsafe) {
-            check_plugin_path_safety(f.parent_path());
-            check_plugin_path_safety(f);
-        }
+        check_trusted_library(f, search.allow_unsafe);
         load_plugin_library(registry, f);
     }
 }

@@ -307,12 +307,6 @@ void serve_points(const Pipeline& pipeline, const Registry& registry, int slots)
 
 }  // namespace
 
-bool mpi_launched() {
-    for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
-        if (std::getenv(v)) return true;
-    return false;
-}
-
 int run_sweep_mpi(const PipelineLoader& load, RunOptions options, std::ostream& out, std::ostream& log) {
     Session mpi;
     Registry registry;

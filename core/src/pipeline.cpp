@@ -63,7 +63,6 @@ struct Node {
     const Node* find(const std::string& key) const { return const_cast<Node*>(this)->find(key); }
 };
 
-
 // TOML value → SDK Value: scalars and homogeneous arrays of scalars.
 Value to_value(const toml::node& node, const std::string& key) {
     const SourceLocation where = location(node.source());

@@ -23,11 +23,6 @@ namespace {
 
 const fs::path quickstart = t::source_dir() / "pipelines" / "quickstart.toml";
 
-
-// A sweep of 6 widths × 1 seed that takes a few seconds on one thread.
-
-
-
 }  // namespace
 
 TEST_CASE("--version and plugins list") {

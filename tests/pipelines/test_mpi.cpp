@@ -22,10 +22,10 @@ using json = nlohmann::json;
 
 namespace {
 
-
-std::string mpirun(int ranks, const std::string& extra = "") {
+// mpirun (as root, on loopback) starting `exe` on `ranks` ranks.
+std::string mpirun(int ranks, const std::string& extra = "", const fs::path& exe = NTKSSL_TEST_MPI_EXE) {
     return std::string("'") + NTKSSL_TEST_MPIEXEC + "' --allow-run-as-root --oversubscribe " + extra + " -n " + std::to_string(ranks) +
-           " '" + NTKSSL_TEST_MPI_EXE + "'";
+           " " + t::quoted(exe);
 }
 
 // The small sweep of test_support.hpp with the NTKs saved, so that artifacts travel too.
@@ -178,9 +178,7 @@ TEST_CASE("under mpirun a pipeline that cannot load is reported once, by rank 0,
 TEST_CASE("mpirun with the plain ntkssl hands over to the ntkssl-mpi beside it, and refuses to run without one") {
     const auto dir = t::scratch("mpi_plain");
     t::write_text(dir / "p.toml", sweep(3));
-    const auto plain = [](const fs::path& exe) {
-        return std::string("'") + NTKSSL_TEST_MPIEXEC + "' --allow-run-as-root --oversubscribe -n 2 " + t::quoted(exe);
-    };
+    const auto plain = [](const fs::path& exe) { return mpirun(2, "", exe); };
     // `mpirun -n 2 ntkssl run`: one sweep across the two ranks, the single-process results.
     auto r = t::run_shell(plain(NTKSSL_TEST_EXE) + " run " + t::quoted(dir / "p.toml") + " --out " + t::quoted(dir / "out") + " --quiet");
     REQUIRE(r.code == 0);

@@ -35,6 +35,11 @@ struct PluginSearch {
 // someone other than the user or root.
 void check_plugin_path_safety(const std::filesystem::path& path);
 
+// The same check for a library file and its directory, unless `allow_unsafe` or
+// NTKSSL_ALLOW_UNSAFE_PLUGINS=1 waives it: for every plugin, and for the ntkssl-mpi that
+// `mpirun ntkssl` starts.
+void check_trusted_library(const std::filesystem::path& file, bool allow_unsafe);
+
 // The library files the search finds, in discovery order (no duplicates).
 std::vector<std::filesystem::path> discover_plugin_files(const PluginSearch& search);
 

@@ -8,8 +8,8 @@
 // artifacts). Points are self-contained and seeded, so the results do not depend on R.
 //
 // Threads: a rank runs `--jobs` points at once, by default its share of its node's cores
-// (hardware threads / ranks on the node, at least 1); BLAS gets one thread per point when a
-// rank runs several, else the rank's share.
+// (hardware threads / ranks on the node, at least 1), each point on blas_threads_per_point()
+// BLAS threads (sweep.hpp), as in a single process.
 //
 // Faults: a worker rank sends a heartbeat every 2 s. If rank 0 hears nothing from a rank for
 // NTKSSL_MPI_TIMEOUT seconds (default 30), the rank is lost: its points in flight are marked
@@ -27,9 +27,6 @@
 #include "ntkssl/core/sweep.hpp"
 
 namespace ntkssl::core {
-
-// True when this process was started by an MPI launcher (mpirun, srun).
-bool mpi_launched();
 
 // Loads the plugins into the registry and returns the pipeline (and may complete the options,
 // e.g. the default --out from the pipeline's name); throws ntkssl errors.

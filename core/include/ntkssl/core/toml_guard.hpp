@@ -7,13 +7,18 @@
 //   - a non-ASCII character where TOML allows only ASCII reaches TOML_UNREACHABLE in its
 //     whitespace classification — undefined behaviour (issues #190 and #295, PR #305). TOML++
 //     reaches it while scanning to the end of a malformed bare value, and in the whitespace after
-//     a backslash in a string (line-ending or malformed).
-// Every input refused here is invalid TOML anyway; the message says where and why. Checked:
-// the text is valid UTF-8 with no control characters but tab, LF and CR; a table header starts
-// with a key; non-ASCII characters appear only inside comments and inside strings that open
-// where TOML can open one (a value after `=` or in an array, a key at the start of a line,
-// after `.` or in an inline table), and not right after a backslash or a backslash and
-// whitespace.
+//     a backslash in a string (line-ending or malformed);
+//   - tables are built and destroyed recursively: a header of 200,000 dotted parts overflows
+//     the stack.
+// Every input refused here is invalid TOML or far from any pipeline; the message says where and
+// why. Checked: the text is valid UTF-8 with no control characters but tab, LF and CR (a leading
+// byte-order mark is skipped); a table header starts with a key; non-ASCII characters appear
+// only inside comments and inside strings that open where TOML can open one (a value after `=`
+// or in an array, a key at the start of a line, after `.` or in an inline table; three quotes
+// open a multi-line string in either place), not inside a bare value (which runs to the next
+// whitespace, ',', ']', '}' or '#'), and not right after a backslash or a backslash and
+// whitespace; a key has at most 32 dotted parts, and arrays and inline tables nest at most 32
+// deep.
 #pragma once
 
 #include <string>
