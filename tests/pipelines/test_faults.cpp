@@ -176,14 +176,17 @@ TEST_CASE("an output directory that disappears mid-run stops the run with a clea
     const auto dir = t::scratch("faults_vanish");
     t::write_text(dir / "p.toml", t::kSmallSweep);
     const auto out = dir / "out";
+    const auto gone = dir / "gone";
     // Narrow but long points (1000 steps each), so that the first finishes soon and the directory
-    // goes while points are still to come.
+    // goes while points are still to come. It goes in one step, by a rename: removing it file by
+    // file races the run, which may add a file between the listing and the rmdir.
     const auto c = spawn({"run", (dir / "p.toml").string(), "--out", out.string(), "--quiet", "--jobs", "1", "--set", "train.steps=1000",
                           "--set", "sweep.architecture.width=[32, 48, 64, 96, 128, 192]"},
                          dir / "log", {}, [&](pid_t) {
                              REQUIRE(wait_for_done(out, 1));
-                             fs::remove_all(out);
+                             fs::rename(out, gone);
                          });
+    fs::remove_all(gone);
     INFO(c.log);
     CHECK_FALSE(c.signaled);
     CHECK(c.code == 1);
