@@ -17,9 +17,9 @@
 #include <ntkssl/errors.hpp>
 #include <ntkssl/version.hpp>
 
+#include "ntkssl/core/launcher.hpp"
 #include "ntkssl/core/loader.hpp"
 #include "ntkssl/core/metrics.hpp"
-#include "ntkssl/core/launcher.hpp"
 #ifdef NTKSSL_WITH_MPI
 #include "ntkssl/core/mpi_sweep.hpp"
 #endif

@@ -26,8 +26,6 @@ using json = nlohmann::json;
 
 namespace {
 
-
-
 struct Child {
     int code = -1;    // exit status, or 128 + signal
     bool signaled = false;
